@@ -1,0 +1,46 @@
+# iotsite: `make run` serves a demo on http://127.0.0.1:8000; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PG_URL := postgres://postgres@127.0.0.1:5432/test
+export DJANGO_SETTINGS_MODULE := iotsite.settings
+
+.PHONY: install run test test-sqlite test-postgres services browser serve clean
+
+$(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+install: $(INSTALLED)
+
+run: install
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
+
+# Start the machine's services when they are down (the commands of this machine kind).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "services did not come up"; exit 1
+
+# Browser tests drive Debian's Chromium; MQTT tests use Debian's mosquitto clients.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install services browser
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -q
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) static_build node_modules db.sqlite3

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+User = get_user_model()
+
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def username_is_taken(username: str) -> bool:
+    return User.objects.filter(username__iexact=username.strip()).exists()
+
+
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """Create a user; a username taken in any letter case is refused."""
+    username = username.strip()
+    if username_is_taken(username):
+        raise ValidationError({"username": [USERNAME_TAKEN]})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=username, password=password, email=email)
+    except IntegrityError:  # a concurrent sign-up won the race
+        raise ValidationError({"username": [USERNAME_TAKEN]}) from None

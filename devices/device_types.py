@@ -1,0 +1,66 @@
+"""Device types: an open-ended slug, with the config of known types validated."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+ConfigErrors = dict[str, list[str]]
+
+ANALOG_GAUGE = "analog_gauge"
+DIGITAL_DISPLAY = "digital_display"
+GENERIC = "generic"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_unit(config: dict, errors: ConfigErrors, *, required: bool) -> None:
+    unit = config.get("unit")
+    if unit is None:
+        if required:
+            errors["unit"] = ["This field is required."]
+    elif not isinstance(unit, str) or not unit.strip() or len(unit) > 32:
+        errors["unit"] = ["Must be a non-empty string of at most 32 characters."]
+
+
+def _check_calibration(config: dict, errors: ConfigErrors) -> None:
+    calibration = config.get("calibration")
+    if calibration is not None and not isinstance(calibration, dict):
+        errors["calibration"] = ["Must be an object."]
+
+
+def _analog_gauge_errors(config: dict) -> ConfigErrors:
+    errors: ConfigErrors = {}
+    _check_unit(config, errors, required=True)
+    for bound in ("min", "max"):
+        if bound not in config:
+            errors[bound] = ["This field is required."]
+        elif not _is_number(config[bound]):
+            errors[bound] = ["Must be a finite number."]
+    if not errors.keys() & {"min", "max"} and config["min"] >= config["max"]:
+        errors["max"] = ["Must be greater than min."]
+    _check_calibration(config, errors)
+    return errors
+
+
+def _digital_display_errors(config: dict) -> ConfigErrors:
+    errors: ConfigErrors = {}
+    _check_unit(config, errors, required=False)
+    _check_calibration(config, errors)
+    return errors
+
+
+CONFIG_VALIDATORS: dict[str, Callable[[dict], ConfigErrors]] = {
+    ANALOG_GAUGE: _analog_gauge_errors,
+    DIGITAL_DISPLAY: _digital_display_errors,
+}
+KNOWN_TYPES = [GENERIC, ANALOG_GAUGE, DIGITAL_DISPLAY]
+
+
+def config_errors(device_type: str, config: dict) -> ConfigErrors:
+    """Field errors of a device's config for its type; unknown types accept any object."""
+    validator = CONFIG_VALIDATORS.get(device_type)
+    return validator(config) if validator else {}
