@@ -210,6 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "iotsite.exceptions.json_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "iotsite.negotiation.FallbackContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -235,6 +236,12 @@ SPECTACULAR_SETTINGS = {
 
 # Request limits (413 past them).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_BODY_BYTES", 5 * 1024 * 1024)
+
+# Telemetry limits: a batch over TELEMETRY_MAX_BATCH readings or a body over
+# TELEMETRY_MAX_BODY_BYTES is a 413; a timestamp further ahead than the margin, a 400.
+TELEMETRY_MAX_BATCH = envint("TELEMETRY_MAX_BATCH", 10_000)
+TELEMETRY_MAX_BODY_BYTES = envint("TELEMETRY_MAX_BODY_BYTES", 4 * 1024 * 1024)
+TELEMETRY_FUTURE_MARGIN = envseconds("TELEMETRY_FUTURE_MARGIN", timedelta(minutes=10))
 
 LOGGING = {
     "version": 1,

@@ -76,3 +76,23 @@ class HourRollup(RollupBase):
         constraints = [
             models.UniqueConstraint("sensor", "bucket", name="telemetry_hourrollup_sensor_bucket_unique"),
         ]
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a batch sent with an Idempotency-Key, replayed to its retries."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, db_index=False, related_name="+")
+    key = models.CharField(max_length=255)
+    request_sha256 = models.CharField(max_length=64)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # The replay lookup, and what makes two concurrent retries store once.
+            models.UniqueConstraint("device", "key", name="telemetry_idempotency_device_key_unique"),
+        ]
+        indexes = [
+            # Pruning of old records.
+            models.Index(fields=["created_at"], name="telemetry_idempotency_created"),
+        ]

@@ -1,0 +1,184 @@
+"""Parse and validate telemetry bodies in one pass over the parsed JSON.
+
+No DRF serializer per reading: a batch of 10,000 readings is checked here in a few
+milliseconds. Every error names the item index and the field. The same parser serves
+HTTP, MQTT and the ThingsBoard-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+DEFAULT_SENSOR = "value"
+SENSOR_KEY_MAX_LENGTH = 64
+# Epoch milliseconds below this (1973-03-03) are almost surely epoch seconds sent by
+# mistake; storing them would put the reading in January 1970.
+EPOCH_MS_FLOOR = 100_000_000_000
+TS_VALUES_KEYS = {"ts", "values"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ParsedReading:
+    sensor: str
+    ts: datetime
+    value: float
+
+
+class PayloadError(Exception):
+    """A body that cannot be stored; `index` is the batch item (None for the body)."""
+
+    def __init__(self, message: str, *, index: int | None = None, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.index = index
+        self.field = field
+        self.status = status
+
+    def as_json(self) -> dict[str, Any]:
+        where = []
+        if self.index is not None:
+            where.append(f"item {self.index}")
+        if self.field:
+            where.append(self.field)
+        detail = f"{', '.join(where)}: {self.message}" if where else self.message
+        return {"detail": detail, "index": self.index, "field": self.field}
+
+
+@dataclass(frozen=True)
+class PayloadLimits:
+    max_readings: int
+    future_margin: timedelta
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise PayloadError("The body is empty; send a JSON object or array.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        # NaN and Infinity are not JSON, so they fail here too.
+        raise PayloadError(f"Malformed JSON: {error}.") from None
+
+
+def parse_readings(document: Any, *, now: datetime, limits: PayloadLimits) -> list[ParsedReading]:
+    """All readings of a parsed body, or PayloadError for the first bad item."""
+    items = document if isinstance(document, list) else [document]
+    indexed = isinstance(document, list)
+    if not items:
+        raise PayloadError("The batch is empty.")
+    readings: list[ParsedReading] = []
+    for position, item in enumerate(items):
+        index = position if indexed else None
+        readings.extend(_parse_item(item, index=index, now=now, limits=limits))
+        if len(readings) > limits.max_readings:
+            raise PayloadError(
+                f"The batch holds more than {limits.max_readings} readings; split it.", status=413
+            )
+    return readings
+
+
+def _parse_item(item: Any, *, index: int | None, now: datetime, limits: PayloadLimits) -> list[ParsedReading]:
+    if not isinstance(item, dict):
+        raise PayloadError(f"Expected a JSON object, got {_json_type(item)}.", index=index)
+    if not item:
+        raise PayloadError("The object holds no readings.", index=index)
+    if "values" in item:
+        extra = sorted(set(item) - TS_VALUES_KEYS)
+        if extra:
+            raise PayloadError(
+                'Beside "values" only "ts" is allowed; put sensors inside "values".', index=index, field=extra[0]
+            )
+        values = item["values"]
+        if not isinstance(values, dict) or not values:
+            raise PayloadError("Must be a non-empty object of sensor: number.", index=index, field="values")
+        ts = parse_timestamp(item["ts"], now=now, limits=limits, index=index) if "ts" in item else now
+        prefix = "values."
+    elif "ts" in item:
+        raise PayloadError(
+            'A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts"
+        )
+    else:
+        values, ts, prefix = item, now, ""
+    return [
+        ParsedReading(_check_sensor_key(key, index=index, prefix=prefix), ts, _check_value(value, index, prefix + key))
+        for key, value in values.items()
+    ]
+
+
+def _check_sensor_key(key: str, *, index: int | None, prefix: str) -> str:
+    field = prefix + key
+    if not key.strip():
+        raise PayloadError("A sensor name cannot be blank.", index=index, field=field)
+    if len(key) > SENSOR_KEY_MAX_LENGTH:
+        raise PayloadError(
+            f"Sensor names are at most {SENSOR_KEY_MAX_LENGTH} characters.", index=index, field=field[:80]
+        )
+    if any(unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"} for char in key):
+        raise PayloadError("Sensor names cannot hold control characters.", index=index, field=repr(field)[1:-1])
+    return key
+
+
+def _check_value(value: Any, index: int | None, field: str) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        raise PayloadError("Must be a finite number.", index=index, field=field)
+    raise PayloadError(f"Must be a number, not {_json_type(value)}.", index=index, field=field)
+
+
+def parse_timestamp(raw: Any, *, now: datetime, limits: PayloadLimits, index: int | None = None) -> datetime:
+    """ISO 8601 with an offset, or epoch milliseconds; never in the future past the margin."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise PayloadError("Must be an ISO 8601 string or epoch milliseconds.", index=index, field="ts")
+    if isinstance(raw, str):
+        ts = _parse_iso(raw, index)
+    else:
+        ts = _parse_epoch_ms(raw, index)
+    if ts - now > limits.future_margin:
+        hint = " (microseconds? send milliseconds)" if isinstance(raw, (int, float)) else ""
+        raise PayloadError(
+            f"Lies more than {int(limits.future_margin.total_seconds())} s in the future{hint}.",
+            index=index,
+            field="ts",
+        )
+    return ts
+
+
+def _parse_iso(raw: str, index: int | None) -> datetime:
+    try:
+        ts = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise PayloadError(f"{raw[:40]!r} is not an ISO 8601 timestamp.", index=index, field="ts") from None
+    if ts.tzinfo is None:
+        raise PayloadError(
+            "An ISO 8601 timestamp needs a UTC offset (e.g. 2026-01-31T12:00:00Z).", index=index, field="ts"
+        )
+    return ts.astimezone(UTC)
+
+
+def _parse_epoch_ms(raw: int | float, index: int | None) -> datetime:
+    if not math.isfinite(raw) or raw < 0:
+        raise PayloadError("Epoch milliseconds must be a positive number.", index=index, field="ts")
+    if raw < EPOCH_MS_FLOOR:
+        raise PayloadError(
+            "This looks like epoch seconds; send epoch milliseconds (seconds × 1000).", index=index, field="ts"
+        )
+    try:
+        return EPOCH + timedelta(milliseconds=raw)  # exact, unlike float seconds
+    except OverflowError:
+        raise PayloadError("Epoch milliseconds out of range.", index=index, field="ts") from None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", type(None): "null", bool: "a boolean"}
+    return names.get(type(value), "a number")

@@ -1,0 +1,164 @@
+"""Reading readings back: sensor lists and the bucketed series behind every plot."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from devices.models import Device
+from telemetry.models import Reading, Sensor
+
+# Bucket widths a person reads easily; beyond a week, whole days.
+NICE_BUCKET_SECONDS = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
+    3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+]
+DAY = 86400
+WEEK = 7 * DAY
+
+
+def sensors_of_device(*, device: Device) -> QuerySet[Sensor]:
+    return Sensor.objects.filter(device=device).order_by("key")
+
+
+def sensor_of_device(*, device: Device, key: str) -> Sensor | None:
+    return Sensor.objects.filter(device=device, key=key).first()
+
+
+@dataclass
+class Series:
+    sensor: str
+    start: datetime
+    end: datetime
+    kind: str  # "raw" or "buckets"
+    source: str  # the table read: "raw", "minute" or "hour"
+    bucket_seconds: int | None = None
+    tz: str | None = None
+    points: list[dict[str, Any]] = field(default_factory=list)
+
+
+def iso_utc(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def reading_series(
+    *, sensor: Sensor, start: datetime, end: datetime, points: int, tz: ZoneInfo | None = None
+) -> Series:
+    """At most `points` values over [start, end): the raw readings when the range holds
+    no more than that, else time buckets (min, max, avg, count) computed in the
+    database from the coarsest rollup that still gives the points asked for."""
+    raw = list(
+        # Index telemetry_reading_sensor_ts_unique: a range scan that stops after points + 1.
+        Reading.objects.filter(sensor=sensor, ts__gte=start, ts__lt=end).order_by("ts").values_list("ts", "value")[
+            : points + 1
+        ]
+    )
+    series = Series(sensor=sensor.key, start=start, end=end, kind="raw", source="raw")
+    if len(raw) <= points:
+        series.points = [{"ts": iso_utc(ts), "value": value} for ts, value in raw]
+        return series
+    width = bucket_width_seconds(start=start, end=end, points=points)
+    series.kind, series.bucket_seconds = "buckets", width
+    if tz is not None and width >= DAY:
+        series.tz = str(tz)
+        boundaries = calendar_boundaries(start=start, end=end, days=width // DAY, tz=tz)
+        series.source = _source_for_boundaries(boundaries)
+        rows = _calendar_buckets(sensor.pk, boundaries, series.source)
+    else:
+        series.source = "hour" if width % 3600 == 0 else "minute" if width % 60 == 0 else "raw"
+        rows = _fixed_buckets(sensor.pk, start, end, width, series.source)
+    series.points = [
+        {"ts": iso_utc(bucket), "min": low, "max": high, "avg": total / count, "count": count}
+        for bucket, low, high, total, count in rows
+    ]
+    return series
+
+
+def bucket_width_seconds(*, start: datetime, end: datetime, points: int) -> int:
+    """The narrowest readable width that gives no more than `points` buckets."""
+    needed = (end - start).total_seconds() / points
+    for width in NICE_BUCKET_SECONDS:
+        if width >= needed:
+            return width
+    return math.ceil(needed / DAY) * DAY
+
+
+def calendar_boundaries(*, start: datetime, end: datetime, days: int, tz: ZoneInfo) -> list[datetime]:
+    """Local midnights (Mondays for weeks) from the one at or before start to the first
+    at or after end, every `days` days: a DST day is 23 or 25 hours long."""
+    first_day = start.astimezone(tz).date()
+    if days % 7 == 0:
+        first_day -= timedelta(days=first_day.weekday())
+    boundaries = []
+    day: date = first_day
+    while True:
+        boundary = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+        boundaries.append(boundary)
+        if boundary >= end:
+            return boundaries
+        day += timedelta(days=days)
+
+
+def _source_for_boundaries(boundaries: list[datetime]) -> str:
+    # Zones with half-hour offsets put local midnight inside a UTC hour.
+    if all(b.minute == 0 and b.second == 0 for b in boundaries):
+        return "hour"
+    return "minute" if all(b.second == 0 for b in boundaries) else "raw"
+
+
+_SOURCES = {
+    # table, time column, and the aggregates that combine its rows
+    "raw": ("telemetry_reading", "ts", "min(value)", "max(value)", "sum(value)", "count(*)"),
+    "minute": ("telemetry_minuterollup", "bucket", 'min("min")', 'max("max")', 'sum("sum")', 'sum("count")'),
+    "hour": ("telemetry_hourrollup", "bucket", 'min("min")', 'max("max")', 'sum("sum")', 'sum("count")'),
+}
+
+
+def _epoch_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"floor(extract(epoch FROM {column}))::bigint"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def _fixed_buckets(sensor_id: int, start: datetime, end: datetime, width: int, source: str) -> list[tuple]:
+    table, column, *aggregates = _SOURCES[source]
+    # Whole buckets: the first may start before `start`, the last end after `end`.
+    aligned_start = _epoch_floor(start, width)
+    aligned_end = _epoch_floor(end - timedelta(microseconds=1), width) + timedelta(seconds=width)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Index <table>_sensor_(ts|bucket)_unique serves the range; one GROUP BY in the database.
+    sql = (
+        f"SELECT ({_epoch_sql(column)} / %s) * %s AS b, {', '.join(aggregates)} FROM {table} "
+        f"WHERE sensor_id = %s AND {column} >= %s AND {column} < %s GROUP BY 1 ORDER BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [width, width, sensor_id, adapt(aligned_start), adapt(aligned_end)])
+        return [(datetime.fromtimestamp(int(b), UTC), *rest) for b, *rest in cursor.fetchall()]
+
+
+def _calendar_buckets(sensor_id: int, boundaries: list[datetime], source: str) -> list[tuple]:
+    table, column, *aggregates = _SOURCES[source]
+    adapt = connection.ops.adapt_datetimefield_value
+    spans = list(zip(boundaries, boundaries[1:]))
+    values = ", ".join(["(%s, %s, %s)"] * len(spans))
+    params: list[Any] = [p for i, (low, high) in enumerate(spans) for p in (i, adapt(low), adapt(high))]
+    # One index range scan per bucket on <table>_sensor_(ts|bucket)_unique.
+    sql = (
+        f"WITH b(i, low, high) AS (VALUES {values}) "
+        f"SELECT b.i, {', '.join(aggregates)} FROM b JOIN {table} r "
+        f"ON r.sensor_id = %s AND r.{column} >= b.low AND r.{column} < b.high GROUP BY b.i ORDER BY b.i"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, sensor_id])
+        return [(spans[i][0], *rest) for i, *rest in cursor.fetchall()]
+
+
+def _epoch_floor(ts: datetime, width: int) -> datetime:
+    seconds = math.floor(ts.timestamp() / width) * width
+    return datetime.fromtimestamp(seconds, UTC)

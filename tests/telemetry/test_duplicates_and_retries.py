@@ -1,0 +1,65 @@
+"""The first value stored for a sensor and instant stands; retries are stored once."""
+
+import pytest
+
+from telemetry.models import IdempotencyRecord
+from tests.telemetry.helpers import post, stored
+
+pytestmark = pytest.mark.django_db
+
+ITEM = {"ts": "2026-02-01T00:00:00Z", "values": {"t": 1.0}}
+
+
+def test_a_second_value_for_the_same_instant_is_ignored(device_client, device):
+    post(device_client, ITEM)
+    response = post(device_client, {"ts": "2026-02-01T01:00:00+01:00", "values": {"t": 99.0}})
+    assert response.status_code == 201
+    assert response.json() == {"accepted": 1, "duplicates": 1}
+    assert stored(device) == [("t", "2026-02-01T00:00:00+00:00", 1.0)]
+    assert device.sensors.get().reading_count == 1
+
+
+def test_duplicates_inside_one_batch_keep_the_first(device_client, device):
+    batch = [ITEM, {"ts": ITEM["ts"], "values": {"t": 2.0}}]
+    assert post(device_client, batch).json() == {"accepted": 2, "duplicates": 1}
+    assert stored(device) == [("t", "2026-02-01T00:00:00+00:00", 1.0)]
+
+
+def test_a_retry_with_the_same_key_is_stored_once_and_answered_alike(device_client, device):
+    batch = [ITEM, {"ts": "2026-02-01T00:00:01Z", "values": {"t": 2.0}}]
+    first = post(device_client, batch, HTTP_IDEMPOTENCY_KEY="batch-42")
+    again = post(device_client, batch, HTTP_IDEMPOTENCY_KEY="batch-42")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"accepted": 2, "duplicates": 0}
+    assert len(stored(device)) == 2
+    assert device.sensors.get().reading_count == 2
+
+
+def test_readings_without_ts_are_not_stored_twice_on_retry(device_client, device):
+    post(device_client, {"value": 1}, HTTP_IDEMPOTENCY_KEY="k1")
+    post(device_client, {"value": 1}, HTTP_IDEMPOTENCY_KEY="k1")
+    assert len(stored(device)) == 1
+
+
+def test_a_key_reused_for_another_body_is_422(device_client, device):
+    post(device_client, ITEM, HTTP_IDEMPOTENCY_KEY="k1")
+    response = post(device_client, {"value": 5}, HTTP_IDEMPOTENCY_KEY="k1")
+    assert response.status_code == 422
+    assert response.json()["field"] == "Idempotency-Key"
+    assert len(stored(device)) == 1
+
+
+def test_keys_belong_to_one_device(api_client, device_client, device):
+    from rest_framework.test import APIClient
+
+    other = api_client.post("/api/devices/", {"name": "Other"}).json()
+    other_client = APIClient()
+    other_client.credentials(HTTP_AUTHORIZATION=f"Device {other['token']}")
+    post(device_client, ITEM, HTTP_IDEMPOTENCY_KEY="same")
+    assert post(other_client, ITEM, HTTP_IDEMPOTENCY_KEY="same").json() == {"accepted": 1, "duplicates": 0}
+
+
+def test_a_rejected_body_leaves_its_key_free(device_client, device):
+    assert post(device_client, {"t": "bad"}, HTTP_IDEMPOTENCY_KEY="k1").status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    assert post(device_client, ITEM, HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
