@@ -14,6 +14,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_sensor_id_cache():
+    # Rolled-back test data reuses ids; the ingest cache must not outlive a test.
+    from telemetry.services import sensor_ids_forget
+
+    sensor_ids_forget()
+    yield
+    sensor_ids_forget()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password=PASSWORD)

@@ -7,11 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import psycopg
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from devices.models import Device
+from telemetry import hooks
 from telemetry.models import IdempotencyRecord, Sensor
 from telemetry.payloads import DEFAULT_SENSOR, ParsedReading, PayloadError
 
@@ -36,15 +38,41 @@ def readings_ingest(*, device: Device, readings: Sequence[ParsedReading], receiv
     A reading for a sensor and instant that already holds one is ignored (the first
     value stands), so retries never double or alter data.
     """
-    sensor_ids = sensor_ids_for(device=device, keys={reading.sensor for reading in readings})
-    rows = [(sensor_ids[reading.sensor], reading.ts, reading.value) for reading in readings]
-    if connection.vendor == "postgresql":
-        stored = _store_postgresql(device.pk, rows, received_at)
-    else:
-        with transaction.atomic():
-            stored = _store_sqlite(device.pk, rows, received_at)
+    keys = {reading.sensor for reading in readings}
+    try:
+        new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
+    except IntegrityError:
+        # A cached sensor id that no longer exists (a restored database): look again.
+        sensor_ids_forget(device_id=device.pk)
+        new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
     device.last_seen_at = received_at
-    return IngestResult(accepted=len(rows), duplicates=len(rows) - stored)
+    return IngestResult(accepted=len(readings), duplicates=len(readings) - len(new_readings))
+
+
+def _store_batch(
+    device: Device, readings: Sequence[ParsedReading], sensor_ids: dict[str, int], received_at: datetime
+) -> Sequence[ParsedReading]:
+    rows = [(sensor_ids[reading.sensor], reading.ts, reading.value) for reading in readings]
+    store = _store_postgresql if connection.vendor == "postgresql" else _store_sqlite
+    with transaction.atomic():
+        # None: every row went in; else the (sensor id, ts) of those that did.
+        inserted = store(device.pk, rows, received_at)
+        new_readings = readings if inserted is None else _only_inserted(readings, rows, inserted)
+        for hook in hooks.in_transaction_hooks():
+            hook(device, new_readings)
+        for hook in hooks.after_commit_hooks():
+            transaction.on_commit(partial(hook, device, new_readings))
+    return new_readings
+
+
+def _only_inserted(readings, rows, inserted: set[tuple[int, datetime]]) -> list[ParsedReading]:
+    """The readings this request really stored: not those ignored as duplicates."""
+    new_readings = []
+    for reading, (sensor_id, ts, _value) in zip(readings, rows, strict=True):
+        if (sensor_id, ts) in inserted:
+            new_readings.append(reading)
+            inserted.discard((sensor_id, ts))  # a duplicate inside the batch comes later
+    return new_readings
 
 
 def readings_ingest_once(
@@ -84,6 +112,14 @@ def sensor_ids_for(*, device: Device, keys: set[str]) -> dict[str, int]:
         found.update(created)
         transaction.on_commit(lambda: _sensor_ids_remember(device.pk, created))
     return found
+
+
+def sensor_ids_forget(*, device_id: int | None = None) -> None:
+    if device_id is None:
+        _sensor_id_cache.clear()
+        return
+    for cached in [cached for cached in _sensor_id_cache if cached[0] == device_id]:
+        del _sensor_id_cache[cached]
 
 
 def _sensor_ids_remember(device_id: int, ids: dict[str, int]) -> None:
@@ -141,11 +177,17 @@ WITH incoming AS (
 ), device AS (
     UPDATE devices_device SET last_seen_at = %(received_at)s WHERE id = %(device_id)s
 )
-SELECT count(*) FROM inserted
+SELECT count(*),
+    -- Which rows went in, only when some did not (duplicates): rare, and costly to ship.
+    CASE WHEN count(*) < %(row_count)s THEN array_agg(sensor_id) END,
+    CASE WHEN count(*) < %(row_count)s THEN array_agg(ts) END
+FROM inserted
 """
 
 
-def _store_postgresql(device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime) -> int:
+def _store_postgresql(
+    device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime
+) -> set[tuple[int, datetime]] | None:
     connection.ensure_connection()
     sensor_ids, timestamps, values = (list(column) for column in zip(*rows, strict=True))
     # A plain psycopg cursor binds the arrays as parameters (Django's client-side
@@ -154,16 +196,19 @@ def _store_postgresql(device_id: int, rows: list[tuple[int, datetime, float]], r
         cursor.execute(
             _POSTGRESQL_INGEST,
             {"sensor_ids": sensor_ids, "ts": timestamps, "values": values,
-             "received_at": received_at, "device_id": device_id},
+             "received_at": received_at, "device_id": device_id, "row_count": len(rows)},
         )
-        return cursor.fetchone()[0]
+        count, inserted_sensor_ids, inserted_ts = cursor.fetchone()
+    return None if count == len(rows) else set(zip(inserted_sensor_ids or [], inserted_ts or []))
 
 
 # SQLite caps the bound parameters of one statement; 3 per reading.
 _SQLITE_ROWS_PER_INSERT = 300
 
 
-def _store_sqlite(device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime) -> int:
+def _store_sqlite(
+    device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime
+) -> set[tuple[int, datetime]] | None:
     adapt = connection.ops.adapt_datetimefield_value
     # RETURNING gives ts back as a naive UTC datetime (Django's SQLite converters).
     by_key = {(sensor_id, ts.replace(tzinfo=None)): (sensor_id, ts, value) for sensor_id, ts, value in reversed(rows)}
@@ -195,7 +240,9 @@ def _store_sqlite(device_id: int, rows: list[tuple[int, datetime, float]], recei
             ],
         )
         cursor.execute("UPDATE devices_device SET last_seen_at = %s WHERE id = %s", [adapt(received_at), device_id])
-    return len(inserted)
+    if len(inserted) == len(rows):
+        return None
+    return {(sensor_id, ts) for sensor_id, ts, _value in inserted}
 
 
 def _rollup(rows: list[tuple[int, datetime, float]], unit: str) -> dict[tuple[int, datetime], list[float]]:

@@ -63,3 +63,17 @@ def test_a_rejected_body_leaves_its_key_free(device_client, device):
     assert post(device_client, {"t": "bad"}, HTTP_IDEMPOTENCY_KEY="k1").status_code == 400
     assert not IdempotencyRecord.objects.exists()
     assert post(device_client, ITEM, HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
+
+
+def test_hooks_see_only_the_readings_really_stored(device_client, device, django_capture_on_commit_callbacks):
+    from telemetry import hooks
+
+    seen = []
+    hook = hooks.on_readings_stored(lambda dev, readings: seen.append([(r.sensor, r.value) for r in readings]))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            post(device_client, ITEM)
+            post(device_client, [{"ts": ITEM["ts"], "values": {"t": 5.0, "u": 6.0}}])
+    finally:
+        hooks._after_commit.remove(hook)
+    assert seen == [[("t", 1.0)], [("u", 6.0)]]
