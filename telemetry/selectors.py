@@ -74,7 +74,8 @@ def reading_series(
         series.source = "hour" if width % 3600 == 0 else "minute" if width % 60 == 0 else "raw"
         rows = _fixed_buckets(sensor.pk, start, end, width, series.source)
     series.points = [
-        {"ts": iso_utc(bucket), "min": low, "max": high, "avg": total / count, "count": count}
+        # PostgreSQL sums bigints as numeric: back to int.
+        {"ts": iso_utc(bucket), "min": low, "max": high, "avg": total / int(count), "count": int(count)}
         for bucket, low, high, total, count in rows
     ]
     return series
