@@ -20,6 +20,11 @@ install: $(INSTALLED)
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo "Serving http://127.0.0.1:8000 — log in as demo / watch-the-gauges"
+	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	DEBUG=true $(BIN)/python manage.py simulate_device --device-name "Boiler pressure" --interval 2 & \
+	DEBUG=true $(BIN)/python manage.py simulate_device --device-name "Weather station" --interval 5 \
+		--signals temperature=sine,humidity=noisy_cosine & \
 	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
 
 # Start the machine's services when they are down (the commands of this machine kind).
