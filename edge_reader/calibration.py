@@ -1,0 +1,224 @@
+"""Gauge calibration: validate it, map needle angles to values, and make one from an image.
+
+A calibration is the JSON a device keeps (DESIGN.md, "Edge reader"):
+`{"kind": "dial", "min_angle": 225, "max_angle": 495, "min_value": 0, "max_value": 10,
+"unit": "bar", "center": [x, y] or null, "radius": r or null, "direction": "cw"}`.
+Angles are degrees clockwise from 12 o'clock. `min_angle` is where the needle points at
+`min_value`, `max_angle` where it points at `max_value`, and `direction` is the way the
+needle turns going from one to the other, so the sweep is `max_angle - min_angle` for
+"cw" and `min_angle - max_angle` for "ccw", taken modulo 360 (a difference of exactly
+±360 is a full-circle dial).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DIRECTIONS = ("cw", "ccw")
+
+
+class CalibrationError(ValueError):
+    """The calibration is unusable; the message names the field and the reason."""
+
+
+@dataclass(frozen=True)
+class DialCalibration:
+    min_angle: float
+    sweep: float  # degrees the needle travels from min_value to max_value, 0 < sweep <= 360
+    direction: str
+    min_value: float
+    max_value: float
+    unit: str = ""
+    center: tuple[float, float] | None = None  # pixels of the full-size image
+    radius: float | None = None
+
+    @property
+    def max_angle(self) -> float:
+        return self.min_angle + self.sweep if self.direction == "cw" else self.min_angle - self.sweep
+
+    @property
+    def full_circle(self) -> bool:
+        return self.sweep >= 360
+
+    def value_at(self, angle: float) -> float:
+        """The value the needle shows at `angle`; past either end it reads that end."""
+        offset = self._offset(angle)
+        if offset > self.sweep:  # in the dead zone between max and min: the stop pin
+            past_max, before_min = offset - self.sweep, 360 - offset
+            offset = self.sweep if past_max < before_min else 0.0
+        return self.min_value + offset / self.sweep * (self.max_value - self.min_value)
+
+    def angle_of(self, value: float) -> float:
+        fraction = (value - self.min_value) / (self.max_value - self.min_value)
+        sign = 1.0 if self.direction == "cw" else -1.0
+        return (self.min_angle + sign * fraction * self.sweep) % 360
+
+    def _offset(self, angle: float) -> float:
+        turned = angle - self.min_angle if self.direction == "cw" else self.min_angle - angle
+        return turned % 360
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": "dial",
+            "min_angle": round(self.min_angle, 3),
+            "max_angle": round(self.max_angle, 3),
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "unit": self.unit,
+            "center": [round(self.center[0], 2), round(self.center[1], 2)] if self.center else None,
+            "radius": round(self.radius, 2) if self.radius else None,
+            "direction": self.direction,
+        }
+
+
+def _number(calibration: dict[str, Any], key: str, *, required: bool = True) -> float | None:
+    if key not in calibration or calibration[key] is None:
+        if required:
+            raise CalibrationError(f"{key}: required")
+        return None
+    value = calibration[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CalibrationError(f"{key}: must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _center(calibration: dict[str, Any]) -> tuple[float, float] | None:
+    center = calibration.get("center")
+    if center is None:
+        return None
+    if not isinstance(center, (list, tuple)) or len(center) != 2:
+        raise CalibrationError(f"center: must be [x, y] or null, got {center!r}")
+    point = _number({"x": center[0], "y": center[1]}, "x"), _number({"x": center[0], "y": center[1]}, "y")
+    if point[0] < 0 or point[1] < 0:
+        raise CalibrationError("center: must lie inside the image (x, y >= 0)")
+    return point  # type: ignore[return-value]
+
+
+def _sweep(min_angle: float, max_angle: float, direction: str) -> float:
+    turned = max_angle - min_angle if direction == "cw" else min_angle - max_angle
+    if turned == 0:
+        raise CalibrationError("max_angle: must differ from min_angle")
+    sweep = turned % 360
+    return 360.0 if math.isclose(sweep, 0.0, abs_tol=1e-9) else sweep
+
+
+def validate_calibration(calibration: Any) -> DialCalibration:
+    """A checked dial calibration, or CalibrationError naming the field at fault."""
+    if not isinstance(calibration, dict):
+        raise CalibrationError("calibration: must be a JSON object")
+    kind = calibration.get("kind", "dial")
+    if kind != "dial":
+        raise CalibrationError(f"kind: a dial calibration has kind 'dial', got {kind!r}")
+    direction = calibration.get("direction") or "cw"
+    if direction not in DIRECTIONS:
+        raise CalibrationError(f"direction: must be 'cw' or 'ccw', got {direction!r}")
+    min_angle, max_angle = _number(calibration, "min_angle"), _number(calibration, "max_angle")
+    min_value, max_value = _number(calibration, "min_value"), _number(calibration, "max_value")
+    if min_value == max_value:
+        raise CalibrationError("max_value: must differ from min_value")
+    radius = _number(calibration, "radius", required=False)
+    if radius is not None and radius <= 0:
+        raise CalibrationError("radius: must be positive or null")
+    unit = calibration.get("unit") or ""
+    if not isinstance(unit, str):
+        raise CalibrationError("unit: must be a string")
+    return DialCalibration(
+        min_angle=min_angle, sweep=_sweep(min_angle, max_angle, direction), direction=direction,
+        min_value=min_value, max_value=max_value, unit=unit,
+        center=_center(calibration), radius=radius,
+    )
+
+
+def angle_of_point(center: tuple[float, float], point: tuple[float, float]) -> float:
+    """Degrees clockwise from 12 o'clock of `point` seen from `center` (image y grows down)."""
+    dx, dy = point[0] - center[0], point[1] - center[1]
+    return math.degrees(math.atan2(dx, -dy)) % 360
+
+
+def _calibration(min_angle: float, max_angle: float, *, min_value: float, max_value: float,
+                 unit: str, direction: str, center: tuple[float, float] | None,
+                 radius: float | None) -> dict[str, Any]:
+    """Spell the angles so that max_angle lies `sweep` away from min_angle in `direction`."""
+    turned = (max_angle - min_angle) % 360 if direction == "cw" else (min_angle - max_angle) % 360
+    sweep = turned or 360.0
+    max_angle = min_angle + sweep if direction == "cw" else min_angle - sweep
+    calibration = {"kind": "dial", "min_angle": min_angle, "max_angle": max_angle,
+                   "min_value": min_value, "max_value": max_value, "unit": unit,
+                   "center": list(center) if center else None, "radius": radius,
+                   "direction": direction}
+    return validate_calibration(calibration).as_json()
+
+
+def calibrate_from_ticks(center: tuple[float, float], min_tick: tuple[float, float],
+                         max_tick: tuple[float, float], *, min_value: float, max_value: float,
+                         unit: str = "", direction: str = "cw", radius: float | None = None,
+                         ) -> dict[str, Any]:
+    """The calibration from the dial centre and the min and max tick marks a user clicked."""
+    return _calibration(angle_of_point(center, min_tick), angle_of_point(center, max_tick),
+                        min_value=min_value, max_value=max_value, unit=unit,
+                        direction=direction, center=center, radius=radius)
+
+
+def calibrate_from_readings(first: tuple[Any, float], second: tuple[Any, float], *,
+                            min_value: float, max_value: float, unit: str = "",
+                            direction: str = "cw", keep_geometry: bool = True) -> dict[str, Any]:
+    """The calibration from two images (or one image twice) showing known values.
+
+    Each argument is `(image, value_shown)`. The needle angle is measured on each and the
+    scale is extended linearly to `min_value` and `max_value`. Two values far apart give
+    the best calibration. With `keep_geometry` the dial centre and radius found on the
+    first image are saved too, which makes every later read faster and steadier for a
+    camera that does not move.
+    """
+    from edge_reader.gauge import measure_dial  # the reader itself uses this module
+
+    (image_a, value_a), (image_b, value_b) = first, second
+    if value_a == value_b:
+        raise CalibrationError("readings: the two known values must differ")
+    dial_a, angle_a = measure_dial(image_a)
+    _, angle_b = measure_dial(image_b, center=dial_a.center, radius=dial_a.radius)
+    sign = 1.0 if direction == "cw" else -1.0
+    # Degrees the needle travels, in `direction`, from the lower known value to the higher.
+    low_angle, high_angle = (angle_a, angle_b) if value_a < value_b else (angle_b, angle_a)
+    travel = (sign * (high_angle - low_angle)) % 360
+    if travel == 0:
+        raise CalibrationError("readings: the needle points the same way in both images")
+    degrees_per_unit = travel / abs(value_b - value_a)
+    sweep = degrees_per_unit * (max_value - min_value)
+    if not 0 < sweep <= 360 + 1e-6:
+        raise CalibrationError("readings: the scale would not fit in one turn; "
+                               "check min_value, max_value and the direction")
+    min_angle = (angle_a + sign * degrees_per_unit * (min_value - value_a)) % 360
+    max_angle = min_angle + sign * min(sweep, 360.0)
+    return _calibration(min_angle, max_angle, min_value=min_value, max_value=max_value,
+                        unit=unit, direction=direction,
+                        center=dial_a.center if keep_geometry else None,
+                        radius=dial_a.radius if keep_geometry else None)
+
+
+def load_calibration(path: str | Path) -> dict[str, Any]:
+    try:
+        calibration = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise CalibrationError(f"calibration: cannot read {path}: {exc}") from exc
+    if not isinstance(calibration, dict):
+        raise CalibrationError("calibration: must be a JSON object")
+    return calibration
+
+
+def save_calibration(calibration: dict[str, Any], path: str | Path) -> None:
+    if calibration.get("kind", "dial") == "dial":
+        validate_calibration(calibration)
+    Path(path).write_text(json.dumps(calibration, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {value!r}")

@@ -1,0 +1,328 @@
+"""Read an analog gauge (a round dial and a needle) from an image.
+
+The frame is shrunk to a small working size first: a needle a hundred pixels long
+already gives its angle to a fraction of a degree, and everything after is cheap.
+
+1. Dial: Canny edges and `hough_circle` on a coarse copy find the dial; a least-squares
+   fit to the edge points near that circle places its centre to a pixel at working size.
+   A calibration that carries `center` and `radius` skips this.
+2. Needle: a morphological top-hat keeps thin structures darker (or lighter) than the
+   face, whatever the light across the dial. Canny edges of that image go into
+   `hough_line`; lines that pass through the centre are the needle's candidates. The
+   tip is the end that runs far out along the face (the tail stops near the hub), seen
+   in a polar profile of the same image. A weighted line fit to the needle's pixels
+   then gives the angle, independently of small errors in the centre.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from skimage.feature import canny
+from skimage.transform import hough_circle, hough_line
+
+from edge_reader.calibration import validate_calibration
+from edge_reader.result import Reading, ReadError
+
+WORK_SIDE = 320  # longest side of the working image, pixels
+COARSE_SIDE = 160  # longest side of the image the dial is searched in
+DIAL_RADII = (0.18, 0.56)  # dial radius range, as fractions of the image's shorter side
+MIN_DIAL_SCORE = 0.3  # fraction of a circle's perimeter that must lie on edges
+NEEDLE_BAND = (0.25, 0.58)  # radii, as fractions of the dial radius, where only the needle runs
+NEEDLE_FIT = (0.15, 0.58)  # radii of the stretch of needle its angle is fitted on
+MIN_NEEDLE_CONTRAST = 12.0  # grey levels between the needle and the face
+ImageLike = np.ndarray | str | Path
+
+
+@dataclass(frozen=True)
+class Dial:
+    center: tuple[float, float]  # pixels of the full-size image
+    radius: float
+    score: float  # 0..1, fraction of the circle found on edges (1 when given)
+
+
+@dataclass(frozen=True)
+class Needle:
+    angle: float  # degrees clockwise from 12 o'clock
+    confidence: float
+
+
+def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
+    """The value the gauge shows, with the needle angle and a confidence in 0..1."""
+    dial_calibration = validate_calibration(calibration)
+    dial, needle = _measure(load_gray(image), dial_calibration.center, dial_calibration.radius)
+    value = dial_calibration.value_at(needle.angle)
+    confidence = needle.confidence * min(1.0, 0.5 + dial.score)
+    return Reading(value=round(value, 6), confidence=round(confidence, 3),
+                   details={"angle": round(needle.angle, 2)})
+
+
+def measure_dial(image: ImageLike, center: tuple[float, float] | None = None,
+                 radius: float | None = None) -> tuple[Dial, float]:
+    """The dial (found, or as given) and the needle angle: what a calibration is made from."""
+    dial, needle = _measure(load_gray(image), center, radius)
+    return dial, needle.angle
+
+
+def load_gray(image: ImageLike) -> np.ndarray:
+    """A uint8 grey image from a BGR/BGRA/grey array or an image file."""
+    if isinstance(image, (str, Path)):
+        loaded = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        if loaded is None:
+            raise ReadError(f"cannot read an image from {image}")
+        return loaded
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        code = cv2.COLOR_BGR2GRAY if array.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        array = cv2.cvtColor(_as_uint8(array), code)
+    if array.ndim != 2 or min(array.shape) < 32:
+        raise ReadError(f"not an image: array of shape {array.shape}")
+    return _as_uint8(array)
+
+
+def _as_uint8(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if np.issubdtype(array.dtype, np.floating) and array.max(initial=0) <= 1.0:
+        array = array * 255.0
+    return np.clip(array, 0, 255).astype(np.uint8)
+
+
+def _measure(gray: np.ndarray, center: tuple[float, float] | None,
+             radius: float | None) -> tuple[Dial, Needle]:
+    scale = min(1.0, WORK_SIDE / max(gray.shape))
+    work = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    if center is not None and radius is not None:
+        work_center, work_radius, score = (center[0] * scale, center[1] * scale), radius * scale, 1.0
+    else:
+        work_center, work_radius, score = _find_dial(work, center, radius, scale)
+    needle = _find_needle(work, work_center, work_radius)
+    dial = Dial(center=(work_center[0] / scale, work_center[1] / scale),
+                radius=work_radius / scale, score=score)
+    return dial, needle
+
+
+# --- the dial -----------------------------------------------------------------------
+
+
+def _find_dial(work: np.ndarray, center: tuple[float, float] | None, radius: float | None,
+               scale: float) -> tuple[tuple[float, float], float, float]:
+    coarse_scale = min(1.0, COARSE_SIDE / max(work.shape))
+    coarse = cv2.resize(work, None, fx=coarse_scale, fy=coarse_scale, interpolation=cv2.INTER_AREA)
+    edges = canny(coarse, sigma=1.5, low_threshold=10, high_threshold=25)
+    short = min(coarse.shape)
+    if radius is not None:
+        r = radius * scale * coarse_scale
+        radii = np.arange(max(4.0, r - 2), r + 2.5, 1.0)
+    else:
+        radii = np.arange(DIAL_RADII[0] * short, DIAL_RADII[1] * short, 1.0)  # coarser steps miss thin edges
+    accumulator = hough_circle(edges, radii, normalize=True, full_output=False)
+    if center is not None:
+        accumulator = _only_near(accumulator, center[0] * scale * coarse_scale,
+                                 center[1] * scale * coarse_scale, 3.0)
+    # Text and ticks cover a good share of a small circle's few pixels by chance; the dial
+    # is the circle that is both large and well covered.
+    preference = accumulator * np.sqrt(radii)[:, None, None]
+    index, row, col = np.unravel_index(int(np.argmax(preference)), accumulator.shape)
+    score = float(accumulator[index, row, col])
+    if score < MIN_DIAL_SCORE:
+        raise ReadError("no dial found: no round dial edge in the image")
+    coarse_center = (col / coarse_scale, row / coarse_scale)
+    coarse_radius = float(radii[index]) / coarse_scale
+    refined_center, refined_radius = _refine_circle(work, coarse_center, coarse_radius)
+    return refined_center, radius * scale if radius is not None else refined_radius, min(1.0, score)
+
+
+def _only_near(accumulator: np.ndarray, x: float, y: float, distance: float) -> np.ndarray:
+    rows, cols = np.ogrid[: accumulator.shape[1], : accumulator.shape[2]]
+    far = (cols - x) ** 2 + (rows - y) ** 2 > distance**2
+    accumulator = accumulator.copy()
+    accumulator[:, far] = 0
+    return accumulator
+
+
+def _refine_circle(work: np.ndarray, center: tuple[float, float],
+                   radius: float) -> tuple[tuple[float, float], float]:
+    """Fit the circle to the edge points near the coarse one; keep the coarse one if unsure."""
+    edges = canny(work, sigma=1.2, low_threshold=10, high_threshold=25)
+    ys, xs = np.nonzero(edges)
+    fitted_center, fitted_radius = center, radius
+    for tolerance in (0.07, 0.035):
+        distance = np.hypot(xs - fitted_center[0], ys - fitted_center[1])
+        near = np.abs(distance - fitted_radius) < max(2.5, tolerance * fitted_radius)
+        if near.sum() < 20:
+            return center, radius
+        fitted_center, fitted_radius = _fit_circle(xs[near].astype(float), ys[near].astype(float))
+    moved = math.hypot(fitted_center[0] - center[0], fitted_center[1] - center[1])
+    if moved > 0.1 * radius or abs(fitted_radius - radius) > 0.1 * radius:
+        return center, radius
+    return fitted_center, fitted_radius
+
+
+def _fit_circle(xs: np.ndarray, ys: np.ndarray) -> tuple[tuple[float, float], float]:
+    """Algebraic least-squares circle (Kåsa): x² + y² = 2ax + 2by + c."""
+    design = np.column_stack([2 * xs, 2 * ys, np.ones_like(xs)])
+    (a, b, c), *_ = np.linalg.lstsq(design, xs**2 + ys**2, rcond=None)
+    return (float(a), float(b)), float(math.sqrt(max(c + a * a + b * b, 1.0)))
+
+
+# --- the needle ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _unit_rays(angle_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    angles = np.arange(0.0, 360.0, angle_step)
+    theta = np.radians(angles)
+    return angles, np.sin(theta).astype(np.float32), -np.cos(theta).astype(np.float32)
+
+
+def _polar(image: np.ndarray, center: tuple[float, float], radii: np.ndarray,
+           angle_step: float = 1.0) -> np.ndarray:
+    """image sampled along rays from the centre: rows are angles, columns radii."""
+    _, sin, minus_cos = _unit_rays(angle_step)
+    map_x = (center[0] + sin[:, None] * radii[None, :]).astype(np.float32)
+    map_y = (center[1] + minus_cos[:, None] * radii[None, :]).astype(np.float32)
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _needle_response(work: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Thin structures darker than the face (black-hat) and lighter than it (top-hat)."""
+    size = max(5, int(0.16 * radius) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    dark = cv2.morphologyEx(work, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
+    light = cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel).astype(np.float32)
+    return dark, light
+
+
+def _band_profile(response: np.ndarray, center: tuple[float, float], radius: float) -> np.ndarray:
+    """Per degree, how consistently the response runs along the ray through the band.
+
+    A low percentile along the ray rewards a structure that spans the whole band (the
+    needle) over numbers and labels that cover part of it.
+    """
+    radii = np.linspace(NEEDLE_BAND[0] * radius, NEEDLE_BAND[1] * radius, 24, dtype=np.float32)
+    polar = _polar(response, center, radii)
+    return np.percentile(polar, 35, axis=1)
+
+
+def _find_needle(work: np.ndarray, center: tuple[float, float], radius: float) -> Needle:
+    dark, light = _needle_response(work, radius)
+    profiles = [(_band_profile(r, center, radius), r) for r in (dark, light)]
+    (profile, response) = max(profiles, key=lambda pair: float(pair[0].max() - np.median(pair[0])))
+    contrast = float(profile.max() - np.median(profile))
+    if contrast < MIN_NEEDLE_CONTRAST:
+        raise ReadError("no needle found: nothing runs from the dial centre towards the scale")
+    axes = _hough_axes(response, center, radius)
+    angle = _choose_direction(profile, axes)
+    angle = _fit_needle(response, center, radius, angle)
+    return Needle(angle=angle % 360, confidence=_confidence(profile, angle, contrast, axes))
+
+
+def _hough_axes(response: np.ndarray, center: tuple[float, float], radius: float) -> list[tuple[float, float]]:
+    """Axis angles (mod 180) of the strongest straight lines passing through the centre, with votes."""
+    edges = canny(response, sigma=1.0, low_threshold=8, high_threshold=20)
+    height, width = response.shape
+    rows, cols = np.ogrid[:height, :width]
+    distance = np.hypot(cols - center[0], rows - center[1])
+    edges &= (distance > 0.12 * radius) & (distance < 0.8 * radius)
+    thetas = np.radians(np.arange(-90.0, 90.0, 0.5))
+    accumulator, angles, rhos = hough_line(edges, theta=thetas)
+    # A line through the centre has rho = cx cos θ + cy sin θ; allow for the needle's width.
+    through = center[0] * np.cos(angles) + center[1] * np.sin(angles)
+    tolerance = max(2.0, 0.06 * radius)
+    near = np.abs(rhos[:, None] - through[None, :]) <= tolerance
+    votes = np.where(near, accumulator, 0).max(axis=0).astype(float)
+    axes: list[tuple[float, float]] = []
+    for _ in range(3):
+        best = int(np.argmax(votes))
+        if votes[best] < 0.15 * radius:
+            break
+        axes.append((math.degrees(angles[best]) % 180, float(votes[best])))
+        neighbourhood = (np.arange(votes.size) - best) % votes.size
+        votes[(neighbourhood < 20) | (neighbourhood > votes.size - 20)] = 0  # ±10°
+    return axes
+
+
+def _profile_at(profile: np.ndarray, angle: float) -> float:
+    return float(profile[int(round(angle)) % profile.size])
+
+
+def _choose_direction(profile: np.ndarray, axes: list[tuple[float, float]]) -> float:
+    """The tip's direction: of each line's two ends, the one running out along the band."""
+    peak = float(np.argmax(profile))
+    ends = [(max(_profile_at(profile, end + d) for d in (-1, 0, 1)), end)
+            for axis, _votes in axes for end in (axis, axis + 180)]
+    # The line's angle is exact where the profile's 1° bins are not, so a line end that
+    # runs along the band nearly as strongly as the profile's peak wins.
+    best_score, best_end = max(ends, default=(-math.inf, peak))
+    return best_end if best_score >= 0.8 * _profile_at(profile, peak) else peak
+
+
+def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float, angle: float) -> float:
+    """Refine the angle with a line fit to the needle's middle, slice by slice along it.
+
+    The response is resampled in a strip that follows the candidate angle; in each slice
+    across the strip the needle's middle is the weighted centroid. A straight line through
+    those middles, refitted without the slices a number or a tick pulled aside, gives the
+    needle's direction whatever small error the dial centre has.
+    """
+    along = np.linspace(NEEDLE_FIT[0] * radius, NEEDLE_FIT[1] * radius, 24, dtype=np.float32)
+    half_width = max(3.0, 0.08 * radius)
+    across = np.arange(-half_width, half_width + 0.01, 0.5, dtype=np.float32)
+    for _ in range(2):
+        theta = math.radians(angle)
+        along_x, along_y = math.sin(theta), -math.cos(theta)
+        # across is to the right of the needle: (cos θ, sin θ) in image coordinates
+        map_x = center[0] + along[:, None] * along_x + across[None, :] * math.cos(theta)
+        map_y = center[1] + along[:, None] * along_y + across[None, :] * math.sin(theta)
+        strip = cv2.remap(response, map_x.astype(np.float32), map_y.astype(np.float32),
+                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        weights = np.clip(strip - 0.4 * strip.max(axis=1, keepdims=True), 0, None)
+        totals = weights.sum(axis=1)
+        usable = totals > 0
+        if usable.sum() < 6:
+            return angle
+        middles = (weights[usable] * across[None, :]).sum(axis=1) / totals[usable]
+        slope = _robust_slope(along[usable], middles)
+        if slope is None or abs(slope) > 0.15:
+            return angle  # the strip held something else than a needle
+        angle += math.degrees(math.atan(slope))
+    return angle
+
+
+def _robust_slope(xs: np.ndarray, ys: np.ndarray) -> float | None:
+    """Slope of the least-squares line, refitted once without points far off it."""
+    keep = np.ones(xs.size, dtype=bool)
+    for _ in range(2):
+        if keep.sum() < 5:
+            return None
+        slope, intercept = np.polyfit(xs[keep], ys[keep], 1)
+        residuals = np.abs(ys - (slope * xs + intercept))
+        limit = max(0.75, 2.5 * float(np.median(residuals[keep])))
+        keep = residuals <= limit
+    return float(slope)
+
+
+def _point(center: tuple[float, float], distance: float, angle: float) -> tuple[float, float]:
+    theta = math.radians(angle)
+    return center[0] + distance * math.sin(theta), center[1] - distance * math.cos(theta)
+
+
+def _confidence(profile: np.ndarray, angle: float, contrast: float,
+                axes: list[tuple[float, float]]) -> float:
+    """High when one clear needle stands out and a straight line through the centre backs it."""
+    median = float(np.median(profile))
+    offsets = (np.arange(profile.size) - angle + 180) % 360 - 180
+    rival = float(profile[np.abs(offsets) > 15].max(initial=median)) - median
+    separation = 1.0 - max(0.0, rival) / contrast
+    backed = any(abs((angle - axis + 90) % 180 - 90) < 3 for axis, _ in axes)
+    strength = min(1.0, contrast / 60.0)
+    return float(np.clip(separation * (0.6 + 0.4 * strength) * (1.0 if backed else 0.7), 0.0, 1.0))
