@@ -3,5 +3,13 @@ from django.urls import path
 from dashboard import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.login_page, name="login"),
+    path("signup/", views.signup, name="signup"),
+    path("logout/", views.logout_view, name="logout"),
+    path("devices/new/", views.device_new, name="device-new"),
+    path("devices/<int:pk>/connect/", views.device_connect, name="device-connect"),
+    path("devices/<int:pk>/token.json", views.device_token, name="device-token-json"),
+    path("devices/<int:pk>/plots/", views.device_plots, name="device-plots"),
+    path("download/", views.download, name="download"),
 ]

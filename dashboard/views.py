@@ -1,6 +1,157 @@
-from django.shortcuts import redirect
+"""Browser pages. Thin: they check the form, call a service or selector, render.
+
+The pages' scripts talk to the JSON API with the session cookie and the CSRF header,
+so renaming, token rotation and plots go through exactly the code the API serves.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from accounts.services import user_create
+from dashboard.cards import ONLINE_WINDOW, device_card
+from dashboard.forms import DeviceCreateForm, LoginForm, SignUpForm, username_taken_message
+from devices.selectors import device_get_for_user, devices_of_user
+from devices.services import device_create, device_token_plain
+from devices.views import server_base_url
+from telemetry.selectors import sensors_of_device
 
 
-def home(request):
-    # The browser dashboard lands here; until a session exists the browsable API is home.
-    return redirect("/api/devices/" if request.user.is_authenticated else "/api-auth/login/?next=/api/devices/")
+def _safe_next(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return wanted
+    return reverse("dashboard")
+
+
+def _render_login(request: HttpRequest, *, login_form: LoginForm, signup_form: SignUpForm, status: int = 200):
+    context = {
+        "login_form": login_form,
+        "signup_form": signup_form,
+        "password_rules": password_validators_help_texts(),
+        "next": _safe_next(request),
+        "signup_active": signup_form.is_bound,
+    }
+    return render(request, "dashboard/login.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_page(request: HttpRequest) -> HttpResponse:
+    """Log in and create an account on one page; this view handles the log-in form."""
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request))
+    login_form = LoginForm(request, data=request.POST if request.method == "POST" else None)
+    if login_form.is_bound and login_form.is_valid():
+        login(request, login_form.get_user())
+        return redirect(_safe_next(request))
+    status = 400 if login_form.is_bound else 200
+    return _render_login(request, login_form=login_form, signup_form=SignUpForm(), status=status)
+
+
+@never_cache
+@require_POST
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST)
+    if form.is_valid():
+        try:
+            user = user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                email=form.cleaned_data["email"],
+            )
+        except ApiValidationError:  # a concurrent sign-up took the name after our check
+            form.add_error("username", username_taken_message(form.cleaned_data["username"]))
+        else:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            messages.success(request, f"Welcome, {user.username}. Add your first device to get started.")
+            return redirect(_safe_next(request))
+    return _render_login(request, login_form=LoginForm(request), signup_form=form, status=400)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are logged out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    cards = [device_card(device) for device in devices_of_user(user=request.user)]
+    context = {"cards": cards, "online_window_seconds": int(ONLINE_WINDOW.total_seconds())}
+    return render(request, "dashboard/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_new(request: HttpRequest) -> HttpResponse:
+    form = DeviceCreateForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, _token = device_create(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                type=form.cleaned_data["type"],
+                description=form.cleaned_data["description"],
+                config=form.cleaned_data["config"],
+            )
+        except ApiValidationError as error:  # a name clash that raced our check
+            for field, problems in error.detail.items():
+                form.add_error(field if field in form.fields else None, [str(problem) for problem in problems])
+        else:
+            messages.success(request, f"“{device.name}” is ready. Give it the token below.")
+            return redirect("device-connect", pk=device.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "dashboard/device_new.html", {"form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def device_connect(request: HttpRequest, pk: int) -> HttpResponse:
+    """The device's QR code and token, and how to send a first reading with it."""
+    device = device_get_for_user(user=request.user, device_id=pk)
+    context = {
+        "device": device,
+        "token": device_token_plain(device=device),
+        "server": server_base_url(request),
+    }
+    return render(request, "dashboard/device_connect.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def device_token(request: HttpRequest, pk: int) -> JsonResponse:
+    """The device's current token for its owner's eyes, fetched only when asked."""
+    device = device_get_for_user(user=request.user, device_id=pk)
+    return JsonResponse({"token": device_token_plain(device=device), "token_hint": device.token_hint})
+
+
+@login_required
+@require_GET
+def device_plots(request: HttpRequest, pk: int) -> HttpResponse:
+    device = device_get_for_user(user=request.user, device_id=pk)
+    sensors = list(sensors_of_device(device=device))
+    return render(request, "dashboard/plots.html", {"device": device, "sensors": sensors})
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest) -> HttpResponse:
+    devices = list(devices_of_user(user=request.user))
+    sensor_keys = sorted({sensor.key for device in devices for sensor in device.sensors.all()})
+    return render(request, "dashboard/download.html", {"devices": devices, "sensor_keys": sensor_keys})

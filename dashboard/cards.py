@@ -1,0 +1,100 @@
+"""What a device card shows, worked out once per device from the prefetched sensors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from devices.device_types import ANALOG_GAUGE, DIGITAL_DISPLAY, GENERIC
+from devices.models import Device
+from telemetry.payloads import DEFAULT_SENSOR
+
+# A device heard from within this window is online; the cards' script applies the
+# same window as time passes.
+ONLINE_WINDOW = timedelta(minutes=5)
+TYPE_LABELS = {ANALOG_GAUGE: "Analog gauge", DIGITAL_DISPLAY: "Digital display", GENERIC: "Generic sensor"}
+STATUS_TEXT = {"online": "Online", "stale": "Stale", "never": "Never seen"}
+
+
+@dataclass(frozen=True)
+class SensorSummary:
+    key: str
+    unit: str
+    count: int
+    last_value: float | None
+    last_ts: datetime | None
+
+
+@dataclass(frozen=True)
+class DeviceCard:
+    device: Device
+    sensors: list[SensorSummary]
+    latest: SensorSummary | None
+
+    @property
+    def is_gauge(self) -> bool:
+        return self.device.type == ANALOG_GAUGE and _is_number(self.device.config.get("min")) and _is_number(
+            self.device.config.get("max")
+        )
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS.get(self.device.type, self.device.type)
+
+    @property
+    def status(self) -> str:
+        last_seen = self.device.last_seen_at
+        if last_seen is None:
+            return "never"
+        return "online" if timezone.now() - last_seen <= ONLINE_WINDOW else "stale"
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT[self.status]
+
+    @property
+    def unit(self) -> str:
+        if self.latest and self.latest.unit:
+            return self.latest.unit
+        unit = self.device.config.get("unit")
+        return unit if isinstance(unit, str) else ""
+
+    @property
+    def config_json(self) -> str:
+        return json.dumps(self.device.config, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _headline_sensor(sensors: list[SensorSummary]) -> SensorSummary | None:
+    """The value a card leads with: the device's `value` sensor (what gauges and single
+    value devices send), else the sensor heard from last."""
+    heard = [sensor for sensor in sensors if sensor.last_ts is not None]
+    for sensor in heard:
+        if sensor.key == DEFAULT_SENSOR:
+            return sensor
+    return max(heard, key=lambda sensor: sensor.last_ts, default=None)
+
+
+def device_card(device: Device) -> DeviceCard:
+    # device.sensors is prefetched by devices.selectors.devices_of_user.
+    sensors = sorted(
+        (
+            SensorSummary(
+                key=sensor.key,
+                unit=sensor.unit,
+                count=sensor.reading_count,
+                last_value=sensor.last_value,
+                last_ts=sensor.last_ts,
+            )
+            for sensor in device.sensors.all()
+        ),
+        key=lambda sensor: sensor.key,
+    )
+    return DeviceCard(device=device, sensors=sensors, latest=_headline_sensor(sensors))

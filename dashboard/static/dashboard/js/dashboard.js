@@ -1,0 +1,217 @@
+// The device cards: rename in place, the details panel, the QR and token dialog,
+// gauges, and online/stale status that follows the clock.
+import { api, errorMessage } from "./api.js";
+import { gaugeSvg } from "./gauge.js";
+import { showToast } from "./toasts.js";
+import { renderTimes } from "./time.js";
+
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const onlineWindowMs = Number(document.querySelector("[data-online-window]").dataset.onlineWindow) * 1000;
+
+function optionalNumber(text) {
+  return text === undefined || text === "" ? null : Number(text);
+}
+
+function drawGauges() {
+  for (const holder of document.querySelectorAll("[data-gauge]")) {
+    const { min, max, unit, value } = holder.dataset;
+    holder.replaceChildren(gaugeSvg({ min: Number(min), max: Number(max), unit, value: optionalNumber(value) }));
+  }
+}
+
+function formatNumbers() {
+  for (const element of document.querySelectorAll("[data-number]")) {
+    element.textContent = numberFormat.format(Number(element.dataset.number));
+  }
+}
+
+function updateStatus(card) {
+  const lastSeen = card.dataset.lastSeen ? new Date(card.dataset.lastSeen) : null;
+  const state = lastSeen === null ? "never" : Date.now() - lastSeen <= onlineWindowMs ? "online" : "stale";
+  const badge = card.querySelector("[data-status]");
+  badge.className = `status status-${state}`;
+  badge.querySelector(".status-text").textContent = { online: "Online", stale: "Stale", never: "Never seen" }[state];
+}
+
+// Rename: success, unchanged (warning, field turns orange) or refused (error);
+// in every case the field keeps the focus and what was typed.
+function wireRename(card) {
+  const form = card.querySelector("[data-rename]");
+  const input = form.elements.name;
+  const errorText = card.querySelector(".rename-error");
+
+  const clearState = () => {
+    input.classList.remove("is-unchanged", "is-invalid");
+    input.removeAttribute("aria-invalid");
+    errorText.textContent = "";
+  };
+  const refuse = (message) => {
+    input.classList.add("is-invalid");
+    input.setAttribute("aria-invalid", "true");
+    errorText.textContent = message;
+    showToast(message, "error");
+  };
+
+  input.addEventListener("input", clearState);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearState();
+    const name = input.value.trim();
+    input.focus();
+    if (!name) {
+      refuse("A device needs a name.");
+      return;
+    }
+    if (name === card.dataset.name) {
+      input.classList.add("is-unchanged");
+      showToast(`The name is unchanged: it is already “${name}”.`, "warning");
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    const { ok, data } = await api(`/api/devices/${card.dataset.deviceId}/`, { method: "PATCH", body: { name } });
+    submit.disabled = false;
+    input.focus();
+    if (!ok) {
+      refuse(errorMessage(data, "name"));
+      return;
+    }
+    card.dataset.name = data.name;
+    input.value = data.name;
+    showToast(`Renamed to “${data.name}”.`, "success");
+  });
+}
+
+function wireConfigPanel(card) {
+  const toggle = card.querySelector("[data-config-toggle]");
+  const panel = card.querySelector("[data-config-panel]");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = open ? "Hide details" : "Details";
+    panel.classList.toggle("open", open);
+  });
+}
+
+// One dialog serves every card: it is filled for the card that opened it.
+function qrDialog() {
+  const dialog = document.getElementById("qr-dialog");
+  const image = dialog.querySelector("[data-qr-image]");
+  const revokedNote = dialog.querySelector("[data-qr-revoked]");
+  const tokenValue = dialog.querySelector("[data-token-value]");
+  const revealButton = dialog.querySelector("[data-token-reveal]");
+  const rotateAsk = dialog.querySelector("[data-rotate-ask]");
+  const revokeAsk = dialog.querySelector("[data-revoke-ask]");
+  const MASK = "••••••••••••••••";
+  let card = null;
+
+  const deviceUrl = (suffix) => `/api/devices/${card.dataset.deviceId}/${suffix}`;
+  const hideConfirms = () => dialog.querySelectorAll("[data-confirm]").forEach((box) => (box.hidden = true));
+  const hideToken = () => {
+    tokenValue.textContent = MASK;
+    revealButton.textContent = "Show token";
+    revealButton.setAttribute("aria-pressed", "false");
+  };
+  const showToken = (token) => {
+    tokenValue.textContent = token;
+    revealButton.textContent = "Hide token";
+    revealButton.setAttribute("aria-pressed", "true");
+  };
+  const render = () => {
+    const hasToken = card.dataset.hasToken === "true";
+    image.hidden = !hasToken;
+    revokedNote.hidden = hasToken;
+    if (hasToken) image.src = `${deviceUrl("qr.svg")}?v=${Date.now()}`;
+    else image.removeAttribute("src");
+    dialog.querySelector("[data-token-box]").hidden = !hasToken;
+    revokeAsk.hidden = !hasToken;
+    rotateAsk.textContent = hasToken ? "Rotate token" : "Issue a new token";
+    hideToken();
+    hideConfirms();
+  };
+
+  const open = (forCard) => {
+    card = forCard;
+    dialog.querySelector("#qr-title").textContent = `Connect “${card.dataset.name}”`;
+    render();
+    dialog.showModal();
+  };
+
+  revealButton.addEventListener("click", async () => {
+    if (revealButton.getAttribute("aria-pressed") === "true") {
+      hideToken();
+      return;
+    }
+    const { ok, data } = await api(`/devices/${card.dataset.deviceId}/token.json`);
+    if (!ok || !data.token) {
+      showToast(ok ? "This device has no token." : errorMessage(data), "error");
+      return;
+    }
+    showToken(data.token);
+  });
+  rotateAsk.addEventListener("click", () => {
+    hideConfirms();
+    dialog.querySelector('[data-confirm="rotate"]').hidden = false;
+    dialog.querySelector("[data-rotate-confirm]").focus();
+  });
+  revokeAsk.addEventListener("click", () => {
+    hideConfirms();
+    dialog.querySelector('[data-confirm="revoke"]').hidden = false;
+    dialog.querySelector("[data-revoke-confirm]").focus();
+  });
+  dialog.querySelectorAll("[data-confirm-cancel]").forEach((button) =>
+    button.addEventListener("click", () => {
+      hideConfirms();
+      rotateAsk.focus();
+    }),
+  );
+  dialog.querySelector("[data-rotate-confirm]").addEventListener("click", async () => {
+    const { ok, data } = await api(deviceUrl("token/"), { method: "POST" });
+    if (!ok) {
+      showToast(errorMessage(data), "error");
+      return;
+    }
+    card.dataset.hasToken = "true";
+    render();
+    showToken(data.token);
+    rotateAsk.focus();
+    showToast("New token issued. The old one no longer works: give the device this one.", "success");
+  });
+  dialog.querySelector("[data-revoke-confirm]").addEventListener("click", async () => {
+    const { ok, data } = await api(deviceUrl("token/"), { method: "DELETE" });
+    if (!ok) {
+      showToast(errorMessage(data), "error");
+      return;
+    }
+    card.dataset.hasToken = "false";
+    render();
+    rotateAsk.focus();
+    showToast("Token revoked. The device can no longer send.", "success");
+  });
+  dialog.querySelector("[data-dialog-close]").addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    hideToken();
+    card?.querySelector("[data-qr-open]").focus();
+  });
+  return { open };
+}
+
+function main() {
+  formatNumbers();
+  drawGauges();
+  const cards = document.querySelectorAll(".device-card");
+  if (cards.length === 0) return;
+  const dialog = qrDialog();
+  for (const card of cards) {
+    wireRename(card);
+    wireConfigPanel(card);
+    updateStatus(card);
+    card.querySelector("[data-qr-open]").addEventListener("click", () => dialog.open(card));
+  }
+  setInterval(() => {
+    cards.forEach(updateStatus);
+    renderTimes();
+  }, 30_000);
+}
+
+main();
