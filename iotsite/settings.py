@@ -138,7 +138,9 @@ TEMPLATES = [
 
 # Database: SQLite by default so `make run` needs nothing else running.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Persistent connections suit WSGI workers (one thread each); under ASGI use the pool
+# instead, since every sync view runs in a thread of its own (PERF-NOTES.md).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every sync view runs in its own thread, so persistent connections
     # leak; a pool bounds them (PERF-NOTES.md). Off by default, on in `make serve`.
