@@ -33,10 +33,11 @@ from edge_reader.result import Reading, ReadError
 WORK_SIDE = 320  # longest side of the working image, pixels
 COARSE_SIDE = 160  # longest side of the image the dial is searched in
 DIAL_RADII = (0.18, 0.56)  # dial radius range, as fractions of the image's shorter side
-MIN_DIAL_SCORE = 0.3  # fraction of a circle's perimeter that must lie on edges
+MIN_DIAL_SCORE = 0.25  # share of a circle's perimeter on edges, beyond chance
 NEEDLE_BAND = (0.25, 0.58)  # radii, as fractions of the dial radius, where only the needle runs
 NEEDLE_FIT = (0.15, 0.58)  # radii of the stretch of needle its angle is fitted on
-MIN_NEEDLE_CONTRAST = 12.0  # grey levels between the needle and the face
+MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
+MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
 ImageLike = np.ndarray | str | Path
 
 
@@ -73,6 +74,8 @@ def measure_dial(image: ImageLike, center: tuple[float, float] | None = None,
 def load_gray(image: ImageLike) -> np.ndarray:
     """A uint8 grey image from a BGR/BGRA/grey array or an image file."""
     if isinstance(image, (str, Path)):
+        if not Path(image).is_file():
+            raise ReadError(f"no image file at {image}")
         loaded = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
         if loaded is None:
             raise ReadError(f"cannot read an image from {image}")
@@ -132,7 +135,10 @@ def _find_dial(work: np.ndarray, center: tuple[float, float] | None, radius: flo
     # is the circle that is both large and well covered.
     preference = accumulator * np.sqrt(radii)[:, None, None]
     index, row, col = np.unravel_index(int(np.argmax(preference)), accumulator.shape)
-    score = float(accumulator[index, row, col])
+    # In clutter (foliage, texture, sensor noise) any circle finds edges by chance: count
+    # only the coverage beyond what the edge density alone would give.
+    chance = min(0.9, 1.5 * float(edges.mean()))
+    score = (float(accumulator[index, row, col]) - chance) / (1.0 - chance)
     if score < MIN_DIAL_SCORE:
         raise ReadError("no dial found: no round dial edge in the image")
     coarse_center = (col / coarse_scale, row / coarse_scale)
@@ -222,8 +228,25 @@ def _find_needle(work: np.ndarray, center: tuple[float, float], radius: float) -
         raise ReadError("no needle found: nothing runs from the dial centre towards the scale")
     axes = _hough_axes(response, center, radius)
     angle = _choose_direction(profile, axes)
-    angle = _fit_needle(response, center, radius, angle)
-    return Needle(angle=angle % 360, confidence=_confidence(profile, angle, contrast, axes))
+    angle, beside = _fit_needle(response, center, radius, angle)
+    continuity = _continuity(response, center, radius, angle, beside, needle_level=float(profile.max()),
+                             face_level=float(np.median(profile)))
+    if continuity < MIN_NEEDLE_CONTINUITY:
+        raise ReadError("no needle found: no straight line runs out from the dial centre")
+    confidence = _confidence(profile, angle, contrast, axes) * min(1.0, continuity / 0.95)
+    return Needle(angle=angle % 360, confidence=confidence)
+
+
+def _continuity(response: np.ndarray, center: tuple[float, float], radius: float, angle: float,
+                beside: float, *, needle_level: float, face_level: float) -> float:
+    """Share of the stretch from the hub to the band's end where the needle is seen.
+
+    Numbers and labels near the centre respond strongly too, but only over part of it.
+    """
+    along = np.linspace(0.15 * radius, NEEDLE_BAND[1] * radius, 40, dtype=np.float32)
+    across = np.array([beside - 1.0, beside, beside + 1.0], dtype=np.float32)  # a thin needle
+    seen = _sample_strip(response, center, angle, along, across).max(axis=1)
+    return float((seen > face_level + 0.5 * (needle_level - face_level)).mean())
 
 
 def _hough_axes(response: np.ndarray, center: tuple[float, float], radius: float) -> list[tuple[float, float]]:
@@ -266,40 +289,50 @@ def _choose_direction(profile: np.ndarray, axes: list[tuple[float, float]]) -> f
     return best_end if best_score >= 0.8 * _profile_at(profile, peak) else peak
 
 
-def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float, angle: float) -> float:
+def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float,
+                angle: float) -> tuple[float, float]:
     """Refine the angle with a line fit to the needle's middle, slice by slice along it.
 
     The response is resampled in a strip that follows the candidate angle; in each slice
     across the strip the needle's middle is the weighted centroid. A straight line through
     those middles, refitted without the slices a number or a tick pulled aside, gives the
-    needle's direction whatever small error the dial centre has.
+    needle's direction whatever small error the dial centre has. Returns the angle and
+    how far, in pixels, the needle's line passes beside the centre.
     """
     along = np.linspace(NEEDLE_FIT[0] * radius, NEEDLE_FIT[1] * radius, 24, dtype=np.float32)
     half_width = max(3.0, 0.08 * radius)
     across = np.arange(-half_width, half_width + 0.01, 0.5, dtype=np.float32)
+    beside = 0.0
     for _ in range(2):
-        theta = math.radians(angle)
-        along_x, along_y = math.sin(theta), -math.cos(theta)
-        # across is to the right of the needle: (cos θ, sin θ) in image coordinates
-        map_x = center[0] + along[:, None] * along_x + across[None, :] * math.cos(theta)
-        map_y = center[1] + along[:, None] * along_y + across[None, :] * math.sin(theta)
-        strip = cv2.remap(response, map_x.astype(np.float32), map_y.astype(np.float32),
-                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        strip = _sample_strip(response, center, angle, along, across)
         weights = np.clip(strip - 0.4 * strip.max(axis=1, keepdims=True), 0, None)
         totals = weights.sum(axis=1)
         usable = totals > 0
         if usable.sum() < 6:
-            return angle
+            break
         middles = (weights[usable] * across[None, :]).sum(axis=1) / totals[usable]
-        slope = _robust_slope(along[usable], middles)
-        if slope is None or abs(slope) > 0.15:
-            return angle  # the strip held something else than a needle
+        line = _robust_line(along[usable], middles)
+        if line is None or abs(line[0]) > 0.15:
+            break  # the strip held something else than a needle
+        slope, beside = line
         angle += math.degrees(math.atan(slope))
-    return angle
+    return angle, beside
 
 
-def _robust_slope(xs: np.ndarray, ys: np.ndarray) -> float | None:
-    """Slope of the least-squares line, refitted once without points far off it."""
+def _sample_strip(response: np.ndarray, center: tuple[float, float], angle: float,
+                  along: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """response along the ray at `angle` (rows) and across it (columns, positive clockwise)."""
+    theta = math.radians(angle)
+    along_x, along_y = math.sin(theta), -math.cos(theta)
+    across_x, across_y = math.cos(theta), math.sin(theta)
+    map_x = center[0] + along[:, None] * along_x + across[None, :] * across_x
+    map_y = center[1] + along[:, None] * along_y + across[None, :] * across_y
+    return cv2.remap(response, map_x.astype(np.float32), map_y.astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
+    """Slope and intercept of the least-squares line, refitted once without points far off it."""
     keep = np.ones(xs.size, dtype=bool)
     for _ in range(2):
         if keep.sum() < 5:
@@ -308,7 +341,7 @@ def _robust_slope(xs: np.ndarray, ys: np.ndarray) -> float | None:
         residuals = np.abs(ys - (slope * xs + intercept))
         limit = max(0.75, 2.5 * float(np.median(residuals[keep])))
         keep = residuals <= limit
-    return float(slope)
+    return float(slope), float(intercept)
 
 
 def _point(center: tuple[float, float], distance: float, angle: float) -> tuple[float, float]:

@@ -53,7 +53,7 @@ class GaugeStyle:
     face: BGR = (245, 245, 245)
     ink: BGR = (20, 20, 20)  # ticks and numbers
     needle: BGR = (15, 15, 15)
-    needle_shape: str = "tapered"  # or "bar"
+    needle_shape: str = "tapered"  # or "bar", or "none" for a dial without its needle
     needle_width: float = 0.06  # base width as a fraction of the dial radius
     needle_length: float = 0.82
     tail_length: float = 0.2
@@ -144,7 +144,9 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
     tip = _point(c, r * style.needle_length, angle)
     tail = _point(c, -r * style.tail_length, angle)
     half = r * style.needle_width / 2
-    if style.needle_shape == "tapered":
+    if style.needle_shape == "none":
+        pass
+    elif style.needle_shape == "tapered":
         side_l = _point(c, half, angle - 90)
         side_r = _point(c, half, angle + 90)
         tail_l = (tail[0] + side_l[0] - c[0], tail[1] + side_l[1] - c[1])
