@@ -43,6 +43,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+
+
 def envseconds(name: str, default: timedelta) -> timedelta:
     """A duration as seconds, or with a unit suffix: 90, 30m, 12h, 7d."""
     raw = os.environ.get(name)
@@ -244,6 +254,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_BODY_BYTES", 5 * 1024 * 1024)
 TELEMETRY_MAX_BATCH = envint("TELEMETRY_MAX_BATCH", 10_000)
 TELEMETRY_MAX_BODY_BYTES = envint("TELEMETRY_MAX_BODY_BYTES", 4 * 1024 * 1024)
 TELEMETRY_FUTURE_MARGIN = envseconds("TELEMETRY_FUTURE_MARGIN", timedelta(minutes=10))
+# Gauge and display photos: size cap, the confidence below which a reading is refused
+# rather than stored, and where to keep images (empty: nowhere).
+TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)
+TELEMETRY_IMAGE_MIN_CONFIDENCE = envfloat("TELEMETRY_IMAGE_MIN_CONFIDENCE", 0.5)
+TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,11 @@
 from django.urls import path
 
+from telemetry.image_views import TelemetryImageView
 from telemetry.views import ExportView, ReadingSeriesView, SensorListView, TelemetryView
 
 urlpatterns = [
     path("telemetry/", TelemetryView.as_view(), name="telemetry"),
+    path("telemetry/image/", TelemetryImageView.as_view(), name="telemetry-image"),
     path("devices/<int:pk>/sensors/", SensorListView.as_view(), name="device-sensors"),
     path("devices/<int:pk>/readings/", ReadingSeriesView.as_view(), name="device-readings"),
     path("export.csv", ExportView.as_view(), name="export-csv"),
