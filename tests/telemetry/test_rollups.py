@@ -37,3 +37,17 @@ def test_incremental_rollups_equal_a_rebuild(device):
     rollups_rebuild(sensor_ids=list(Sensor.objects.values_list("id", flat=True)))
     assert (snapshot(MinuteRollup), snapshot(HourRollup), counters()) == incremental
     assert sum(row[-1] for row in incremental[1]) == sum(row[1] for row in incremental[2])
+
+
+def test_the_rebuild_command_repairs_rollups_after_a_bulk_load(device):
+    from django.core.management import call_command
+
+    from telemetry.models import Reading
+
+    readings_ingest(device=device, readings=[ParsedReading("t", T0, 1.0)], received_at=timezone.now())
+    sensor = Sensor.objects.get()
+    Reading.objects.bulk_create([Reading(sensor=sensor, ts=T0 + timedelta(seconds=s), value=s) for s in range(1, 60)])
+    call_command("rebuild_rollups", device=[device.pk])
+    minute = MinuteRollup.objects.get()
+    assert (minute.count, minute.max) == (60, 59.0)
+    assert Sensor.objects.get().reading_count == 60
