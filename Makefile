@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install run test test-sqlite test-postgres services browser serve clean
+.PHONY: install static run test test-sqlite test-postgres services browser serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 
 install: $(INSTALLED)
 
-run: install
+# uPlot from the npm registry; npm ci copies it into the dashboard's static files.
+UPLOT := dashboard/static/vendor/uplot/uPlot.iife.min.js
+$(UPLOT): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+static: $(UPLOT)
+
+run: install static
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
 	@echo "Serving http://127.0.0.1:8000 — log in as demo / watch-the-gauges"
@@ -37,7 +44,7 @@ services:
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install services browser
+test: install services browser static
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
