@@ -83,7 +83,7 @@ def _number(calibration: dict[str, Any], key: str, *, required: bool = True) -> 
             raise CalibrationError(f"{key}: required")
         return None
     value = calibration[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _is_number(value):
         raise CalibrationError(f"{key}: must be a finite number, got {value!r}")
     return float(value)
 
@@ -92,12 +92,15 @@ def _center(calibration: dict[str, Any]) -> tuple[float, float] | None:
     center = calibration.get("center")
     if center is None:
         return None
-    if not isinstance(center, (list, tuple)) or len(center) != 2:
-        raise CalibrationError(f"center: must be [x, y] or null, got {center!r}")
-    point = _number({"x": center[0], "y": center[1]}, "x"), _number({"x": center[0], "y": center[1]}, "y")
-    if point[0] < 0 or point[1] < 0:
+    if not isinstance(center, (list, tuple)) or len(center) != 2 or not all(_is_number(v) for v in center):
+        raise CalibrationError(f"center: must be [x, y] in pixels or null, got {center!r}")
+    if center[0] < 0 or center[1] < 0:
         raise CalibrationError("center: must lie inside the image (x, y >= 0)")
-    return point  # type: ignore[return-value]
+    return float(center[0]), float(center[1])
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _sweep(min_angle: float, max_angle: float, direction: str) -> float:
