@@ -82,6 +82,9 @@ class DeviceCreateForm(forms.Form):
     def __init__(self, *args: Any, owner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        # Shown for analog gauges only, which need them: not marked optional.
+        for name in ("min", "max"):
+            self.fields[name].gauge_only = True
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -92,7 +92,7 @@ def check_both_widths(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, viewport in (("375", PHONE), ("1440", DESKTOP)):
         page.set_viewport_size(viewport)
-        page.wait_for_timeout(150)  # let the layout and any plot resize settle
+        page.wait_for_timeout(300)  # let the layout and any plot resize settle
         page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
         if viewport is PHONE:
             assert sideways_overflow(page) <= 0, f"{name} scrolls sideways at 375 px"

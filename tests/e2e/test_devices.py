@@ -41,6 +41,7 @@ def test_a_user_adds_a_gauge_and_its_token_works(signed_in_page: Page):
     expect(needle).to_have_count(1)
     # 6.5 of 0..10 on a 270° dial starting at 225°: 225 + 0.65 * 270
     assert float(needle.get_attribute("data-angle")) == 400.5
+    check_both_widths(page, "dashboard")
 
 
 def test_a_device_name_clash_is_refused_on_the_create_page(signed_in_page: Page, device):

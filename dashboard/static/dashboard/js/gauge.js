@@ -38,7 +38,7 @@ function formatTick(value) {
 export function gaugeSvg({ min, max, value, unit, lower = null, upper = null }) {
   const angleOf = (v) => START_DEG + (SWEEP_DEG * (clamp(v, min, max) - min)) / (max - min);
   const end = START_DEG + SWEEP_DEG;
-  const svg = el("svg", { viewBox: "0 0 120 108", role: "img" });
+  const svg = el("svg", { viewBox: "0 0 120 120", role: "img" });
   const label = value === null ? `Gauge from ${min} to ${max} ${unit}, no reading yet` : `Gauge at ${value} ${unit}, scale ${min} to ${max}`;
   svg.setAttribute("aria-label", label);
 

@@ -15,6 +15,7 @@ const customRange = picker && picker.querySelector("[data-custom-range]");
 const zoomReset = document.querySelector("[data-zoom-reset]");
 
 let zoom = null; // {start, end} as Dates while zoomed in
+let shown = null; // the range on screen: a custom range starts from it
 let refreshTimer = null;
 const plots = new Map(); // card element → uPlot instance
 
@@ -73,6 +74,10 @@ function describe(series) {
   return `${count} buckets of ${label}: the line is the average, the band spans min to max.`;
 }
 
+function plotHeight(width) {
+  return width < 500 ? 220 : 280;
+}
+
 function plotOptions(card, series, { start, end }, width) {
   const accent = cssVar("--accent");
   const muted = cssVar("--muted");
@@ -81,10 +86,10 @@ function plotOptions(card, series, { start, end }, width) {
   const format = (u, value) => (value == null ? "–" : `${numberFormat.format(value)}${unit ? ` ${unit}` : ""}`);
   const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
   const seriesList = [{ value: (u, ts) => (ts == null ? "–" : formatLocal(new Date(ts * 1000))) }];
-  seriesList.push({ label: series.kind === "raw" ? card.dataset.sensor : "avg", stroke: accent, width: 2, value: format, points: { show: series.kind === "raw" && series.points.length < 60 } });
+  seriesList.push({ label: series.kind === "raw" ? card.dataset.sensor : "avg", stroke: accent, width: 2, value: format, points: { show: series.kind === "raw" && series.points.length < 60, fill: cssVar("--surface") } });
   const options = {
     width,
-    height: width < 500 ? 220 : 280,
+    height: plotHeight(width),
     series: seriesList,
     scales: { x: { time: true, range: () => [start / 1000, end / 1000] } },
     axes: [{ ...axis }, { ...axis, size: 60, values: (u, values) => values.map((v) => numberFormat.format(v)) }],
@@ -158,6 +163,7 @@ function loadAll() {
     return;
   }
   clearTimeout(refreshTimer);
+  shown = range;
   const cards = [...list.querySelectorAll(".plot-card")];
   Promise.all(cards.map((card) => loadPlot(card, range))).then(() => {
     if (range.endsNow) refreshTimer = setTimeout(loadAll, REFRESH_MS);
@@ -170,7 +176,7 @@ function wirePicker() {
     const custom = event.target.value === "custom";
     customRange.hidden = !custom;
     if (custom) {
-      const { start, end } = currentRange();
+      const { start, end } = shown;
       picker.elements.start.value = toLocalInput(start);
       picker.elements.end.value = toLocalInput(end);
       picker.elements.start.focus();
@@ -193,15 +199,14 @@ function wirePicker() {
   zoomReset.addEventListener("click", resetZoom);
 }
 
-function resizeOnWindowChange() {
-  let pending = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      for (const [card, plot] of plots) plot.setSize({ width: card.querySelector("[data-plot]").clientWidth, height: plot.height });
-    }, 150);
-  });
-}
+// Plots follow their card's width (a phone turned sideways, a window resized).
+const resizeObserver = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const plot = plots.get(entry.target.closest(".plot-card"));
+    const width = Math.floor(entry.contentRect.width);
+    if (plot && width > 0 && width !== plot.width) plot.setSize({ width, height: plotHeight(width) });
+  }
+});
 
 // uPlot is a classic script loaded with `defer`; module scripts run after it.
 if (list) {
@@ -211,7 +216,7 @@ if (list) {
     }
   } else {
     wirePicker();
-    resizeOnWindowChange();
+    list.querySelectorAll("[data-plot]").forEach((area) => resizeObserver.observe(area));
     loadAll();
   }
 }
