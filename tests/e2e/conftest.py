@@ -96,3 +96,14 @@ def check_both_widths(page: Page, name: str) -> None:
         page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
         if viewport is PHONE:
             assert sideways_overflow(page) <= 0, f"{name} scrolls sideways at 375 px"
+            assert small_controls(page) == [], f"{name} has controls too small to touch at 375 px"
+
+
+def small_controls(page: Page) -> list[str]:
+    """Visible buttons, fields and button-like links less than 44 px high."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+                "button, .button, input:not([type=radio]):not([type=hidden]), select, textarea, .site-nav a")]
+            .filter((element) => element.checkVisibility() && element.getBoundingClientRect().height < 44)
+            .map((element) => element.outerHTML.slice(0, 80))"""
+    )
