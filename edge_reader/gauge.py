@@ -57,7 +57,7 @@ class Needle:
 def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     """The value the gauge shows, with the needle angle and a confidence in 0..1."""
     dial_calibration = validate_calibration(calibration)
-    dial, needle = _measure(load_gray(image), dial_calibration.center, dial_calibration.radius)
+    dial, needle = _measure(load_image(image), dial_calibration.center, dial_calibration.radius)
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
     return Reading(value=round(value, 6), confidence=round(confidence, 3),
@@ -67,26 +67,25 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
 def measure_dial(image: ImageLike, center: tuple[float, float] | None = None,
                  radius: float | None = None) -> tuple[Dial, float]:
     """The dial (found, or as given) and the needle angle: what a calibration is made from."""
-    dial, needle = _measure(load_gray(image), center, radius)
+    dial, needle = _measure(load_image(image), center, radius)
     return dial, needle.angle
 
 
-def load_gray(image: ImageLike) -> np.ndarray:
-    """A uint8 grey image from a BGR/BGRA/grey array or an image file."""
+def load_image(image: ImageLike) -> np.ndarray:
+    """A uint8 BGR or grey array from an array (BGR, BGRA, grey, 0..1 floats) or an image file."""
     if isinstance(image, (str, Path)):
         if not Path(image).is_file():
             raise ReadError(f"no image file at {image}")
-        loaded = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        loaded = cv2.imread(str(image), cv2.IMREAD_COLOR)
         if loaded is None:
             raise ReadError(f"cannot read an image from {image}")
         return loaded
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
-    if array.ndim == 3 and array.shape[2] in (3, 4):
-        code = cv2.COLOR_BGR2GRAY if array.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
-        array = cv2.cvtColor(_as_uint8(array), code)
-    if array.ndim != 2 or min(array.shape) < 32:
+    if array.ndim == 3 and array.shape[2] == 4:
+        array = array[..., :3]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3) or min(array.shape[:2]) < 32:
         raise ReadError(f"not an image: array of shape {array.shape}")
     return _as_uint8(array)
 
@@ -99,15 +98,30 @@ def _as_uint8(array: np.ndarray) -> np.ndarray:
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
-def _measure(gray: np.ndarray, center: tuple[float, float] | None,
+def _grey_and_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey levels, and how coloured each pixel is (max - min of B, G, R; None for grey input).
+
+    A red needle on a black face is dull in grey but stands out in chroma.
+    """
+    if image.ndim == 2:
+        return image, None
+    channels = cv2.split(image)
+    chroma = cv2.subtract(cv2.max(cv2.max(*channels[:2]), channels[2]),
+                          cv2.min(cv2.min(*channels[:2]), channels[2]))
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), chroma
+
+
+def _measure(image: np.ndarray, center: tuple[float, float] | None,
              radius: float | None) -> tuple[Dial, Needle]:
-    scale = min(1.0, WORK_SIDE / max(gray.shape))
-    work = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    work, chroma = _grey_and_chroma(image)
     if center is not None and radius is not None:
         work_center, work_radius, score = (center[0] * scale, center[1] * scale), radius * scale, 1.0
     else:
         work_center, work_radius, score = _find_dial(work, center, radius, scale)
-    needle = _find_needle(work, work_center, work_radius)
+    needle = _find_needle(work, chroma, work_center, work_radius)
     dial = Dial(center=(work_center[0] / scale, work_center[1] / scale),
                 radius=work_radius / scale, score=score)
     return dial, needle
@@ -199,13 +213,15 @@ def _polar(image: np.ndarray, center: tuple[float, float], radii: np.ndarray,
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _needle_response(work: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Thin structures darker than the face (black-hat) and lighter than it (top-hat)."""
+def _needle_responses(work: np.ndarray, chroma: np.ndarray | None, radius: float) -> list[np.ndarray]:
+    """Thin structures darker than the face (black-hat), lighter (top-hat), more coloured."""
     size = max(5, int(0.16 * radius) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    dark = cv2.morphologyEx(work, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
-    light = cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel).astype(np.float32)
-    return dark, light
+    responses = [cv2.morphologyEx(work, cv2.MORPH_BLACKHAT, kernel).astype(np.float32),
+                 cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel).astype(np.float32)]
+    if chroma is not None and int(chroma.max()) >= MIN_NEEDLE_CONTRAST:
+        responses.append(cv2.morphologyEx(chroma, cv2.MORPH_TOPHAT, kernel).astype(np.float32))
+    return responses
 
 
 def _band_profile(response: np.ndarray, center: tuple[float, float], radius: float) -> np.ndarray:
@@ -219,9 +235,9 @@ def _band_profile(response: np.ndarray, center: tuple[float, float], radius: flo
     return np.percentile(polar, 35, axis=1)
 
 
-def _find_needle(work: np.ndarray, center: tuple[float, float], radius: float) -> Needle:
-    dark, light = _needle_response(work, radius)
-    profiles = [(_band_profile(r, center, radius), r) for r in (dark, light)]
+def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float],
+                 radius: float) -> Needle:
+    profiles = [(_band_profile(r, center, radius), r) for r in _needle_responses(work, chroma, radius)]
     (profile, response) = max(profiles, key=lambda pair: float(pair[0].max() - np.median(pair[0])))
     contrast = float(profile.max() - np.median(profile))
     if contrast < MIN_NEEDLE_CONTRAST:

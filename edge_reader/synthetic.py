@@ -8,7 +8,7 @@ position, so the in-plane rotation of the camera is absorbed by the calibration
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -92,7 +92,10 @@ class Scene:
     blur: float = 0.0  # gaussian sigma in pixels
     noise: float = 0.0  # gaussian noise sd, grey levels
     jpeg_quality: int | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    exposure: float = 1.0  # brightness factor: under 1 a dim room, over 1 an overexposed frame
+    shadow: float = 0.0  # the needle's shadow on the face, offset in dial radii
+    clutter: int = 0  # pipes, bolts and plates around the gauge
+    clutter_seed: int = 0
 
 
 def _point(center: tuple[float, float], radius: float, angle_deg: float) -> tuple[float, float]:
@@ -166,6 +169,7 @@ def draw_gauge(value: float, style: GaugeStyle = GaugeStyle(), scene: Scene = Sc
     r = scene.radius or 0.4 * min(width, height)
     img = np.empty((height, width, 3), np.uint8)
     img[:] = style.background
+    _draw_clutter(img, scene)
     cv2.circle(img, _fixed(*c), int(round(r * (1 + style.bezel_width) * 16)), style.bezel, -1, cv2.LINE_AA, shift=4)
     cv2.circle(img, _fixed(*c), int(round(r * 16)), style.face, -1, cv2.LINE_AA, shift=4)
     if style.red_zone:
@@ -178,15 +182,47 @@ def draw_gauge(value: float, style: GaugeStyle = GaugeStyle(), scene: Scene = Sc
         x, y = _point(c, r * 0.42, 180 + scene.rotation)
         cv2.putText(img, text, (int(x - tw / 2), int(y + th / 2)), cv2.FONT_HERSHEY_SIMPLEX,
                     scale, style.ink, max(1, int(r / 90)), cv2.LINE_AA)
-    _draw_needle(img, c, r, style, style.angle_of(value) + scene.rotation)
+    angle = style.angle_of(value) + scene.rotation
+    if scene.shadow > 0:
+        _draw_shadow(img, c, r, style, angle, scene.shadow)
+    _draw_needle(img, c, r, style, angle)
     return _apply_camera(img, c, r, scene)
+
+
+def _draw_shadow(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, angle: float,
+                 offset: float) -> None:
+    """A soft shadow of the needle, cast down and to the right by a light above the camera."""
+    mask = np.zeros(img.shape[:2], np.uint8)
+    shadow_style = replace(style, needle=(255, 255, 255), hub=(255, 255, 255))
+    _draw_needle(mask, (c[0] + offset * r, c[1] + offset * r), r, shadow_style, angle)
+    soft = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), max(1.0, 0.02 * r))
+    img[:] = (img * (1 - 0.45 * soft[..., None])).astype(np.uint8)
+
+
+def _draw_clutter(img: np.ndarray, scene: Scene) -> None:
+    """Pipes, bolts and plates: edges and circles that are not the dial."""
+    rng = np.random.default_rng(scene.clutter_seed)
+    height, width = img.shape[:2]
+    short = min(width, height)
+    for _ in range(scene.clutter):
+        colour = tuple(int(v) for v in rng.integers(20, 235, 3))
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        kind = rng.integers(3)
+        if kind == 0:  # a pipe
+            x2, y2 = int(rng.integers(0, width)), int(rng.integers(0, height))
+            cv2.line(img, (x, y), (x2, y2), colour, int(rng.integers(short // 40 + 1, short // 8 + 2)), cv2.LINE_AA)
+        elif kind == 1:  # a bolt head
+            cv2.circle(img, (x, y), int(rng.integers(short // 50 + 1, short // 8 + 2)), colour, -1, cv2.LINE_AA)
+        else:  # a plate
+            w, h = (int(v) for v in rng.integers(short // 10, short // 3, 2))
+            cv2.rectangle(img, (x, y), (x + w, y + h), colour, -1)
 
 
 def _apply_camera(img: np.ndarray, c: tuple[float, float], r: float, scene: Scene) -> np.ndarray:
     height, width = img.shape[:2]
     if scene.tilt != (0.0, 0.0):
         img = _tilt(img, c, r, scene.tilt)
-    out = img.astype(np.float32)
+    out = img.astype(np.float32) * scene.exposure
     if scene.gradient > 0:
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         theta = math.radians(scene.gradient_angle)
@@ -279,7 +315,7 @@ def random_style(rng: np.random.Generator) -> GaugeStyle:
 def random_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) -> Scene:
     width, height = size or SIZES[rng.integers(len(SIZES))]
     short = min(width, height)
-    radius = float(rng.uniform(0.3, 0.42) * short)
+    radius = float(rng.uniform(0.22, 0.42) * short)
     margin = 1.13 * radius
     center = (float(rng.uniform(margin, width - margin)), float(rng.uniform(margin, height - margin)))
     return Scene(
@@ -292,6 +328,10 @@ def random_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) 
         blur=float(rng.uniform(0, 1.5) * short / 480),
         noise=float(rng.uniform(0, 8)),
         jpeg_quality=int(rng.integers(60, 95)) if rng.random() < 0.5 else None,
+        exposure=float(rng.uniform(0.45, 1.15)),
+        shadow=float(rng.uniform(0.01, 0.04)) if rng.random() < 0.4 else 0.0,
+        clutter=int(rng.integers(0, 8)),
+        clutter_seed=int(rng.integers(1 << 30)),
     )
 
 
