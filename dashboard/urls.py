@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.login_page, name="login"),
     path("signup/", views.signup, name="signup"),
     path("logout/", views.logout_view, name="logout"),
+    path("cards.json", views.cards_refresh, name="cards-refresh"),
     path("devices/new/", views.device_new, name="device-new"),
     path("devices/<int:pk>/connect/", views.device_connect, name="device-connect"),
     path("devices/<int:pk>/token.json", views.device_token, name="device-token-json"),

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -93,6 +94,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cards = [device_card(device) for device in devices_of_user(user=request.user)]
     context = {"cards": cards, "online_window_seconds": int(ONLINE_WINDOW.total_seconds())}
     return render(request, "dashboard/dashboard.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def cards_refresh(request: HttpRequest) -> JsonResponse:
+    """Each card's latest reading, rendered by the same template as the page, so the
+    dashboard keeps up without a reload."""
+    cards = [device_card(device) for device in devices_of_user(user=request.user)]
+    return JsonResponse(
+        {
+            "cards": [
+                {
+                    "id": card.device.pk,
+                    "last_seen_at": card.device.last_seen_at,
+                    "reading_html": render_to_string("dashboard/_reading.html", {"card": card}, request=request),
+                }
+                for card in cards
+            ]
+        }
+    )
 
 
 @login_required

@@ -2,7 +2,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/devices/new/", "/download/"]
+PAGES = ["/", "/devices/new/", "/download/", "/cards.json"]
 
 
 @pytest.mark.parametrize("path", PAGES)

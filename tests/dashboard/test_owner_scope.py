@@ -29,3 +29,13 @@ def test_the_token_is_given_to_its_owner_uncached(client, user, device, device_t
     response = client.get(f"/devices/{device.pk}/token.json")
     assert response.json()["token"] == device_token
     assert "no-store" in response["Cache-Control"]
+
+
+def test_the_card_refresh_holds_only_my_devices(client, user, other_user, device):
+    from devices.services import device_create
+
+    device_create(owner=other_user, name="Bobs pump", type="generic")
+    client.force_login(user)
+    cards = client.get("/cards.json").json()["cards"]
+    assert [card["id"] for card in cards] == [device.pk]
+    assert "No readings yet." in cards[0]["reading_html"]

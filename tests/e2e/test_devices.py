@@ -141,3 +141,15 @@ def test_the_qr_dialog_hides_the_token_until_asked_and_rotates_and_revokes(
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("button", name="QR & token")).to_be_focused()
+
+
+def test_a_card_keeps_up_with_new_readings_without_a_reload(signed_in_page: Page, device, device_token):
+    page = signed_in_page
+    page.clock.install()
+    page.reload()
+    card = page.locator(".device-card")
+    expect(card.get_by_text("No readings yet.")).to_be_visible()
+    assert send_reading(page, device_token, {"value": 42.125}) == 201
+    page.clock.fast_forward(16_000)
+    expect(card.locator(".reading-value")).to_have_text("42.125")
+    expect(card.locator(".status")).to_have_text("Online")

@@ -5,6 +5,7 @@ import { gaugeSvg } from "./gauge.js";
 import { showToast } from "./toasts.js";
 import { renderTimes } from "./time.js";
 
+const REFRESH_MS = 15_000;
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 const onlineWindowMs = Number(document.querySelector("[data-online-window]").dataset.onlineWindow) * 1000;
 
@@ -12,15 +13,15 @@ function optionalNumber(text) {
   return text === undefined || text === "" ? null : Number(text);
 }
 
-function drawGauges() {
-  for (const holder of document.querySelectorAll("[data-gauge]")) {
+function drawGauges(root = document) {
+  for (const holder of root.querySelectorAll("[data-gauge]")) {
     const { min, max, unit, value } = holder.dataset;
     holder.replaceChildren(gaugeSvg({ min: Number(min), max: Number(max), unit, value: optionalNumber(value) }));
   }
 }
 
-function formatNumbers() {
-  for (const element of document.querySelectorAll("[data-number]")) {
+function formatNumbers(root = document) {
+  for (const element of root.querySelectorAll("[data-number]")) {
     element.textContent = numberFormat.format(Number(element.dataset.number));
   }
 }
@@ -196,6 +197,28 @@ function qrDialog() {
   return { open };
 }
 
+// Each card's latest reading, rendered by the server with the page's own template.
+async function refreshCards(cards) {
+  if (document.hidden) return;
+  const { ok, data } = await api("/cards.json");
+  if (!ok) return;
+  const byId = new Map(data.cards.map((entry) => [String(entry.id), entry]));
+  for (const card of cards) {
+    const entry = byId.get(card.dataset.deviceId);
+    if (!entry) continue;
+    card.dataset.lastSeen = entry.last_seen_at || "";
+    const reading = card.querySelector("[data-reading]");
+    if (reading.dataset.html !== entry.reading_html) {
+      reading.dataset.html = entry.reading_html;
+      reading.innerHTML = entry.reading_html;
+      formatNumbers(reading);
+      drawGauges(reading);
+    }
+    updateStatus(card);
+  }
+  renderTimes();
+}
+
 function main() {
   formatNumbers();
   drawGauges();
@@ -208,10 +231,7 @@ function main() {
     updateStatus(card);
     card.querySelector("[data-qr-open]").addEventListener("click", () => dialog.open(card));
   }
-  setInterval(() => {
-    cards.forEach(updateStatus);
-    renderTimes();
-  }, 30_000);
+  setInterval(() => refreshCards(cards), REFRESH_MS);
 }
 
 main();

@@ -4,7 +4,11 @@
 import { api, errorMessage } from "./api.js";
 import { formatLocal } from "./time.js";
 
-const REFRESH_MS = 30_000;
+// A range that ends now is asked for again about every 1/360 of its length
+// (10 s for the last hour, 5 min for the week): roughly a pixel's worth of time.
+function refreshDelay({ start, end }) {
+  return Math.min(300_000, Math.max(10_000, (end - start) / 360));
+}
 const MAX_POINTS = 1000;
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -166,7 +170,7 @@ function loadAll() {
   shown = range;
   const cards = [...list.querySelectorAll(".plot-card")];
   Promise.all(cards.map((card) => loadPlot(card, range))).then(() => {
-    if (range.endsNow) refreshTimer = setTimeout(loadAll, REFRESH_MS);
+    if (range.endsNow && !document.hidden) refreshTimer = setTimeout(loadAll, refreshDelay(range));
   });
 }
 
@@ -206,6 +210,11 @@ const resizeObserver = new ResizeObserver((entries) => {
     const width = Math.floor(entry.contentRect.width);
     if (plot && width > 0 && width !== plot.width) plot.setSize({ width, height: plotHeight(width) });
   }
+});
+
+// A tab in the background stops refreshing; it catches up when shown again.
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && list && window.uPlot && currentRange().endsNow) loadAll();
 });
 
 // uPlot is a classic script loaded with `defer`; module scripts run after it.
