@@ -153,3 +153,21 @@ def test_a_card_keeps_up_with_new_readings_without_a_reload(signed_in_page: Page
     page.clock.fast_forward(16_000)
     expect(card.locator(".reading-value")).to_have_text("42.125")
     expect(card.locator(".status")).to_have_text("Online")
+
+
+def test_a_device_is_deleted_after_a_confirmation(signed_in_page: Page, user, device):
+    device_create(owner=user, name="Heat pump", type="generic")
+    page = signed_in_page
+    page.reload()
+    card = page.locator(".device-card").first
+    card.get_by_role("button", name="Details").click()
+    card.get_by_role("button", name="Delete device").click()
+    expect(card.get_by_text("Delete “Boiler” and all its readings?")).to_be_visible()
+    card.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".device-card")).to_have_count(2)
+
+    card.get_by_role("button", name="Delete device").click()
+    card.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_role("status").filter(has_text="“Boiler” is deleted.")).to_be_visible()
+    expect(page.locator(".device-card")).to_have_count(1)
+    assert not type(device).objects.filter(pk=device.pk).exists()

@@ -94,6 +94,39 @@ function wireConfigPanel(card) {
   });
 }
 
+function wireDelete(card) {
+  const ask = card.querySelector("[data-delete-ask]");
+  const confirmBox = card.querySelector("[data-delete-confirm]");
+  ask.addEventListener("click", () => {
+    card.querySelector("[data-device-name]").textContent = card.dataset.name;
+    confirmBox.hidden = false;
+    ask.hidden = true;
+    confirmBox.querySelector("[data-delete-cancel]").focus();
+  });
+  confirmBox.querySelector("[data-delete-cancel]").addEventListener("click", () => {
+    confirmBox.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  });
+  confirmBox.querySelector("[data-delete-yes]").addEventListener("click", async () => {
+    const { ok, data } = await api(`/api/devices/${card.dataset.deviceId}/`, { method: "DELETE" });
+    if (!ok) {
+      showToast(errorMessage(data), "error");
+      return;
+    }
+    const name = card.dataset.name;
+    const next = card.nextElementSibling || card.previousElementSibling;
+    card.remove();
+    if (!next) {
+      // The last device: the page shows its empty state.
+      window.location.reload();
+      return;
+    }
+    next.querySelector("input").focus();
+    showToast(`“${name}” is deleted.`, "success");
+  });
+}
+
 // One dialog serves every card: it is filled for the card that opened it.
 function qrDialog() {
   const dialog = document.getElementById("qr-dialog");
@@ -198,8 +231,9 @@ function qrDialog() {
 }
 
 // Each card's latest reading, rendered by the server with the page's own template.
-async function refreshCards(cards) {
+async function refreshCards() {
   if (document.hidden) return;
+  const cards = document.querySelectorAll(".device-card");
   const { ok, data } = await api("/cards.json");
   if (!ok) return;
   const byId = new Map(data.cards.map((entry) => [String(entry.id), entry]));
@@ -228,10 +262,11 @@ function main() {
   for (const card of cards) {
     wireRename(card);
     wireConfigPanel(card);
+    wireDelete(card);
     updateStatus(card);
     card.querySelector("[data-qr-open]").addEventListener("click", () => dialog.open(card));
   }
-  setInterval(() => refreshCards(cards), REFRESH_MS);
+  setInterval(refreshCards, REFRESH_MS);
 }
 
 main();
