@@ -237,20 +237,30 @@ def _band_profile(response: np.ndarray, center: tuple[float, float], radius: flo
 
 def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float],
                  radius: float) -> Needle:
-    profiles = [(_band_profile(r, center, radius), r) for r in _needle_responses(work, chroma, radius)]
-    (profile, response) = max(profiles, key=lambda pair: float(pair[0].max() - np.median(pair[0])))
-    contrast = float(profile.max() - np.median(profile))
-    if contrast < MIN_NEEDLE_CONTRAST:
+    """The needle in whichever response (darker, lighter, more coloured) shows it best."""
+    profiled = [(_band_profile(response, center, radius), response)
+                for response in _needle_responses(work, chroma, radius)]
+    contrasts = [float(profile.max() - np.median(profile)) for profile, _ in profiled]
+    if max(contrasts) < MIN_NEEDLE_CONTRAST:
         raise ReadError("no needle found: nothing runs from the dial centre towards the scale")
-    axes = _hough_axes(response, center, radius)
-    angle = _choose_direction(profile, axes)
-    angle, beside = _fit_needle(response, center, radius, angle)
-    continuity = _continuity(response, center, radius, angle, beside, needle_level=float(profile.max()),
-                             face_level=float(np.median(profile)))
-    if continuity < MIN_NEEDLE_CONTINUITY:
+    found: list[tuple[float, Needle]] = []
+    for contrast, (profile, response) in sorted(zip(contrasts, profiled), key=lambda item: -item[0]):
+        if contrast < MIN_NEEDLE_CONTRAST:
+            break
+        axes = _hough_axes(response, center, radius)
+        angle = _choose_direction(profile, axes)
+        angle, beside = _fit_needle(response, center, radius, angle)
+        continuity = _continuity(response, center, radius, angle, beside, needle_level=float(profile.max()),
+                                 face_level=float(np.median(profile)))
+        if continuity < MIN_NEEDLE_CONTINUITY:
+            continue
+        confidence = _confidence(profile, angle, contrast, axes) * min(1.0, continuity / 0.95)
+        found.append((continuity, Needle(angle=angle % 360, confidence=confidence)))
+        if continuity >= 0.9:
+            break  # seen all along: the strongest response that shows it whole is the one
+    if not found:
         raise ReadError("no needle found: no straight line runs out from the dial centre")
-    confidence = _confidence(profile, angle, contrast, axes) * min(1.0, continuity / 0.95)
-    return Needle(angle=angle % 360, confidence=confidence)
+    return max(found, key=lambda item: item[0])[1]
 
 
 def _continuity(response: np.ndarray, center: tuple[float, float], radius: float, angle: float,
@@ -262,7 +272,7 @@ def _continuity(response: np.ndarray, center: tuple[float, float], radius: float
     along = np.linspace(0.15 * radius, NEEDLE_BAND[1] * radius, 40, dtype=np.float32)
     across = np.array([beside - 1.0, beside, beside + 1.0], dtype=np.float32)  # a thin needle
     seen = _sample_strip(response, center, angle, along, across).max(axis=1)
-    return float((seen > face_level + 0.5 * (needle_level - face_level)).mean())
+    return float((seen > face_level + 0.35 * (needle_level - face_level)).mean())
 
 
 def _hough_axes(response: np.ndarray, center: tuple[float, float], radius: float) -> list[tuple[float, float]]:
@@ -318,10 +328,12 @@ def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float
     along = np.linspace(NEEDLE_FIT[0] * radius, NEEDLE_FIT[1] * radius, 24, dtype=np.float32)
     half_width = max(3.0, 0.08 * radius)
     across = np.arange(-half_width, half_width + 0.01, 0.5, dtype=np.float32)
+    # Trust the candidate's line: a number beside the needle weighs less than the needle.
+    window = np.exp(-0.5 * (across / max(1.5, 0.04 * radius)) ** 2)[None, :]
     beside = 0.0
     for _ in range(2):
         strip = _sample_strip(response, center, angle, along, across)
-        weights = np.clip(strip - 0.4 * strip.max(axis=1, keepdims=True), 0, None)
+        weights = np.clip(strip - 0.4 * strip.max(axis=1, keepdims=True), 0, None) * window
         totals = weights.sum(axis=1)
         usable = totals > 0
         if usable.sum() < 6:
