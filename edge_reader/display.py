@@ -1,0 +1,651 @@
+"""Read a seven-segment display (dark digits on an LCD, or lit digits on an LED panel).
+
+1. Brightness is the largest of the three colour channels, so red, green and blue LEDs
+   and grey-green LCDs all give strong contrast. Big frames are searched at about
+   640 pixels across.
+2. Panel: closed edge contours and Otsu regions that are nearly rectangular are the
+   panel's candidates, tried from the most to the least promising; the whole frame (or
+   the calibration's ROI) is the last one. Each is rectified by its corners, which
+   undoes small rotation and perspective.
+3. Strokes: a black-hat (LCD) or top-hat (LED) with a window wider than any stroke
+   keeps the segments and drops uneven light and broad glare; each pixel is scaled by
+   the strongest stroke nearby, so a dim end of the panel counts as much as a bright
+   one. The digit row is the band of rows that holds most strokes; italic digits are
+   sheared upright where their vertical strokes line up best.
+4. Digits: runs of inked columns are digit cells (a narrow one is a 1, which sits at
+   the right of its cell), a short one in the middle is a minus sign, a small square
+   blob on the baseline is a decimal point. Each segment's stroke strength is compared
+   with the display's lit strokes; the seven on/off states must spell a digit.
+
+Confidence falls with the weakest segment decision and with anything that does not
+look like a clean row of digits; a pattern that spells no digit is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge_reader.result import Reading, ReadError
+
+ImageLike = np.ndarray | str | Path
+
+WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
+PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
+MAX_PANEL_WIDTH = 1100
+MAX_CANDIDATES = 8
+GOOD_ENOUGH = 0.9  # a reading this confident ends the search
+MIN_CONFIDENCE = 0.35  # below this the best candidate is not taken for a display
+MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
+
+SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
+DIGIT_OF_SEGMENTS: dict[frozenset[str], str] = {
+    frozenset(segments): digit
+    for segments, digit in (
+        ("abcdef", "0"), ("bc", "1"), ("abdeg", "2"), ("abcdg", "3"), ("bcfg", "4"),
+        ("acdfg", "5"), ("acdefg", "6"), ("cdefg", "6"), ("abc", "7"), ("abcf", "7"),
+        ("abcdefg", "8"), ("abcdfg", "9"), ("abcfg", "9"), ("g", "-"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    roi: tuple[int, int, int, int] | None = None
+    digits: int | None = None
+    decimals: int | None = None
+
+    @classmethod
+    def from_calibration(cls, calibration: dict[str, Any]) -> DisplayOptions:
+        if not isinstance(calibration, dict):
+            raise ReadError("calibration: must be a JSON object")
+        kind = calibration.get("kind", "seven_segment")
+        if kind != "seven_segment":
+            raise ReadError(f"kind: the display reader reads 'seven_segment', got {kind!r}")
+        roi = calibration.get("roi")
+        if roi is not None:
+            if not (isinstance(roi, (list, tuple)) and len(roi) == 4 and all(_is_number(v) for v in roi)):
+                raise ReadError("roi: must be [x, y, w, h] or null")
+            x, y, w, h = (int(round(v)) for v in roi)
+            if w < 16 or h < 8 or x < 0 or y < 0:
+                raise ReadError("roi: must lie in the image and be at least 16x8 pixels")
+            roi = (x, y, w, h)
+        return cls(roi, _count(calibration, "digits", 1), _count(calibration, "decimals", 0))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _count(calibration: dict[str, Any], key: str, smallest: int) -> int | None:
+    value = calibration.get(key)
+    if value is None:
+        return None
+    if not (_is_number(value) and float(value).is_integer() and smallest <= value <= 16):
+        raise ReadError(f"{key}: must be a whole number from {smallest} to 16, or null")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class PanelReading:
+    text: str
+    confidence: float
+    cells: int  # digit cells seen, minus signs included
+
+
+class Implausible(ReadError):
+    """Segments were found but do not spell a number."""
+
+    def __init__(self, message: str, cells: int):
+        super().__init__(message)
+        self.cells = cells
+
+
+def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
+    """Read the number a seven-segment display shows; ReadError when there is none to read."""
+    options = DisplayOptions.from_calibration(calibration)
+    colour = load_image(image)
+    if options.roi:
+        colour = _crop(colour, options.roi)
+    best = _best_panel_reading(colour, options)
+    text = best.text
+    return Reading(value=float(text), confidence=round(best.confidence, 3), details={"text": text})
+
+
+def load_image(image: ImageLike) -> np.ndarray:
+    """A uint8 BGR or grey image from an array or an image file."""
+    if isinstance(image, (str, Path)):
+        if not Path(image).is_file():
+            raise ReadError(f"no image file at {image}")
+        loaded = cv2.imread(str(image), cv2.IMREAD_COLOR)
+        if loaded is None:
+            raise ReadError(f"cannot read an image from {image}")
+        image = loaded
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        array = array[..., :3]
+    elif array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or min(array.shape[:2]) < 16:
+        raise ReadError(f"not an image: array of shape {np.asarray(image).shape}")
+    if array.dtype != np.uint8:
+        scale = 255.0 if np.issubdtype(array.dtype, np.floating) and array.max(initial=0) <= 1.0 else 1.0
+        array = np.clip(array * scale, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = roi
+    height, width = image.shape[:2]
+    if x + w > width or y + h > height:
+        raise ReadError(f"roi: {list(roi)} reaches outside the {width}x{height} image")
+    return image[y:y + h, x:x + w]
+
+
+def _brightness(image: np.ndarray) -> np.ndarray:
+    """The largest colour channel: red, green and blue LEDs and grey LCDs all stand out in it."""
+    return np.ascontiguousarray(image.max(axis=2) if image.ndim == 3 else image)
+
+
+def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelReading:
+    pyramid = _pyramid(_brightness(colour))
+    work_level = next(level for level, image in enumerate(pyramid) if max(image.shape) <= WORK_SIDE)
+    work = pyramid[work_level]
+    work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
+    best: PanelReading | None = None
+    implausible: Implausible | None = None
+    for quad in _panel_candidates(work, work_colour):
+        panel = _rectify(pyramid, quad * 2 ** work_level)
+        try:
+            reading = _read_panel(panel, options)
+        except Implausible as error:
+            # Only a candidate ranked above any reading can make the display implausible.
+            if best is None and (implausible is None or error.cells > implausible.cells):
+                implausible = error
+            continue
+        except ReadError:
+            continue
+        if best is None or reading.confidence > best.confidence:
+            best = reading
+        if best.confidence >= GOOD_ENOUGH:
+            break
+    if implausible is not None and implausible.cells >= 2 and (best is None or implausible.cells >= best.cells):
+        raise implausible
+    if best is None or best.confidence < MIN_CONFIDENCE:
+        raise ReadError("no seven-segment display found")
+    return best
+
+
+def _pyramid(brightness: np.ndarray) -> list[np.ndarray]:
+    """The image halved until it fits the working size; level n is 2**n times smaller."""
+    levels = [brightness]
+    while max(levels[-1].shape) > WORK_SIDE:
+        levels.append(cv2.pyrDown(levels[-1]))
+    return levels
+
+
+# Panel candidates -------------------------------------------------------------------
+
+
+def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndarray]:
+    """Corner quads (top left, top right, bottom right, bottom left), best first."""
+    height, width = work.shape
+    smooth = cv2.GaussianBlur(work, (5, 5), 0)
+    # Edges in every colour channel: a magenta housing and a grey panel differ in hue only.
+    channels = cv2.split(cv2.GaussianBlur(work_colour, (5, 5), 0)) if work_colour.ndim == 3 else [smooth]
+    edges = np.zeros_like(work)
+    for channel in channels:
+        edges |= cv2.Canny(channel, 20, 60)
+    masks = [cv2.dilate(edges, np.ones((3, 3), np.uint8))]
+    _, otsu = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    masks += [otsu, 255 - otsu]
+    scored: list[tuple[float, np.ndarray]] = []
+    for mask in masks:
+        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            quad = _rectangle_quad(contour, height * width)
+            if quad is not None:
+                scored.append((_stroke_promise(work, quad), quad))
+    scored.sort(key=lambda item: -item[0])
+    quads: list[np.ndarray] = []
+    for _, quad in scored:
+        if all(np.abs(quad - other).max() > 0.02 * max(height, width) for other in quads):
+            quads.append(quad)
+        if len(quads) == MAX_CANDIDATES:
+            break
+    whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    return quads + [whole]
+
+
+def _rectangle_quad(contour: np.ndarray, image_area: float) -> np.ndarray | None:
+    hull = cv2.convexHull(contour)
+    area = cv2.contourArea(hull)
+    if area < 0.01 * image_area or area > 0.98 * image_area:
+        return None
+    (_, _), (w, h), _ = cv2.minAreaRect(hull)
+    x, y, box_w, box_h = cv2.boundingRect(hull)
+    # Panels are landscape: digits side by side with a margin around them.
+    if area < 0.85 * w * h or box_w < 1.2 * box_h or max(w, h) > 14 * min(w, h):
+        return None
+    approx = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
+    points = approx[:, 0, :] if len(approx) == 4 else cv2.boxPoints(cv2.minAreaRect(hull))
+    return _ordered_corners(points.astype(np.float32))
+
+
+def _ordered_corners(points: np.ndarray) -> np.ndarray:
+    sums, diffs = points.sum(axis=1), points[:, 1] - points[:, 0]
+    return np.array([points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]],
+                    np.float32)
+
+
+def _stroke_promise(work: np.ndarray, quad: np.ndarray) -> float:
+    """How much a candidate looks like a panel with strokes: contrast inside, not too big."""
+    x0, y0 = np.maximum(quad.min(axis=0).astype(int), 0)
+    x1, y1 = quad.max(axis=0).astype(int)
+    inside = work[y0:y1, x0:x1]
+    if inside.size == 0:
+        return 0.0
+    low, median, high = np.percentile(inside[::2, ::2], (3, 50, 97))
+    contrast = max(median - low, high - median)
+    share = inside.size / work.size
+    return float(contrast * (1.0 - 0.5 * share))
+
+
+def _rectify(pyramid: list[np.ndarray], quad: np.ndarray) -> np.ndarray:
+    """The panel inside `quad` (full-resolution corners), straightened to PANEL_HEIGHT rows."""
+    top, bottom = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])
+    left, right = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])
+    quad_w, quad_h = max(top, bottom), max(left, right)
+    # The coarsest level that still has the panel at full working height, to avoid aliasing.
+    level = 0
+    while level + 1 < len(pyramid) and quad_h / 2 ** (level + 1) >= PANEL_HEIGHT:
+        level += 1
+    out_h = PANEL_HEIGHT
+    out_w = int(min(MAX_PANEL_WIDTH, max(32, round(out_h * quad_w / max(quad_h, 1)))))
+    target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
+    homography = cv2.getPerspectiveTransform((quad / 2 ** level).astype(np.float32), target)
+    return cv2.warpPerspective(pyramid[level], homography, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+# Reading one rectified panel ---------------------------------------------------------
+
+
+def _read_panel(panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+    first_dark = _digits_look_dark(panel)
+    best: PanelReading | None = None
+    failure: ReadError | None = None
+    for dark in (first_dark, not first_dark):
+        try:
+            reading = _read_strokes(_stroke_map(panel, dark), options)
+        except ReadError as error:
+            if failure is None or isinstance(error, Implausible) and not isinstance(failure, Implausible):
+                failure = error
+            continue
+        if best is None or reading.confidence > best.confidence:
+            best = reading
+        if best.confidence >= GOOD_ENOUGH:
+            break
+    if best is None:
+        raise failure or ReadError("no digits")
+    return best
+
+
+def _digits_look_dark(panel: np.ndarray) -> bool:
+    """Dark digits on a light panel: more is darker than the panel's usual level than lighter."""
+    sample = panel[::2, ::2].astype(np.float32)
+    level = float(np.median(sample))
+    darker = np.clip(level - sample - 10, 0, None).sum()
+    lighter = np.clip(sample - level - 10, 0, None).sum()
+    return bool(darker >= lighter)
+
+
+def _stroke_map(panel: np.ndarray, dark: bool) -> np.ndarray:
+    """Stroke strength 0..1 per pixel: strokes of the given polarity, scaled by their neighbours."""
+    size = PANEL_HEIGHT // 4 | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    operation = cv2.MORPH_BLACKHAT if dark else cv2.MORPH_TOPHAT
+    strokes = cv2.morphologyEx(cv2.GaussianBlur(panel, (3, 3), 0), operation, kernel).astype(np.float32)
+    peak = float(np.percentile(strokes, 99.5))
+    if peak < 12:
+        raise ReadError("no strokes on the panel")
+    nearby = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * PANEL_HEIGHT // 2 | 1, PANEL_HEIGHT // 2 | 1)))
+    nearby = cv2.blur(nearby, (PANEL_HEIGHT // 2, PANEL_HEIGHT // 4))
+    return np.clip(strokes / np.maximum(nearby, 0.45 * peak), 0, 1)
+
+
+@dataclass
+class Band:
+    top: int
+    bottom: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+
+def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
+    ink = _ink_mask(strokes)
+    band = _digit_band(ink)
+    margin = max(2, band.height // 8)
+    top, bottom = max(0, band.top - margin), min(ink.shape[0], band.bottom + margin)
+    strokes, ink = strokes[top:bottom], ink[top:bottom]
+    band = Band(band.top - top, band.bottom - top)
+    shear = _slant(ink, band)
+    strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
+    return _read_row(strokes, ink, band, options)
+
+
+def _ink_mask(strokes: np.ndarray) -> np.ndarray:
+    """Stroke pixels, without specks and without whatever touches the panel's edge."""
+    ink = (strokes > 0.45).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    height, width = ink.shape
+    keep = np.zeros(count, bool)
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
+        keep[label] = area >= 10 and not touches_edge
+    return keep[labels]
+
+
+def _digit_band(ink: np.ndarray) -> Band:
+    """The rows of the digit row: the run of inked rows with the most ink."""
+    profile = cv2.blur(ink.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
+    if profile.max(initial=0) < 3:
+        raise ReadError("no strokes on the panel")
+    rows = profile > 0.2 * profile.max()
+    runs = _runs(rows, max_gap=ink.shape[0] // 12)
+    top, bottom = max(runs, key=lambda run: profile[run[0]:run[1]].sum())
+    inked = np.flatnonzero(profile[top:bottom] > 0.08 * profile[top:bottom].max()) + top
+    band = Band(int(inked[0]), int(inked[-1]) + 1)
+    if band.height < MIN_DIGIT_HEIGHT:
+        raise ReadError("strokes too small to be digits")
+    return band
+
+
+def _runs(flags: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of the runs of True, joining runs split by at most `max_gap` False."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    joined: list[tuple[int, int]] = []
+    for start, end in runs:
+        if joined and start - joined[-1][1] <= max_gap:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _slant(ink: np.ndarray, band: Band) -> float:
+    """The shear (x shift per row upwards, in rows) that stands the vertical strokes upright."""
+    ys, xs = np.nonzero(ink[band.top:band.bottom])
+    if len(xs) < 20:
+        return 0.0
+    rise = (band.height - ys).astype(np.float32)  # rows above the baseline
+    best_shear, best_score = 0.0, -1.0
+    for shear in np.arange(-0.1, 0.351, 0.025):
+        columns = np.round(xs - shear * rise).astype(np.int64)
+        columns -= columns.min()
+        score = float((np.bincount(columns).astype(np.float64) ** 2).sum())
+        if score > best_score:
+            best_shear, best_score = float(shear), score
+    return best_shear
+
+
+def _unslant(image: np.ndarray, shear: float, band: Band) -> np.ndarray:
+    if shear == 0.0:
+        return image.astype(np.float32)
+    # x' = x - shear * (bottom - y): the baseline stays put, the tops move left.
+    matrix = np.array([[1.0, shear, -shear * band.bottom], [0.0, 1.0, 0.0]], np.float32)
+    return cv2.warpAffine(image.astype(np.float32), matrix, (image.shape[1], image.shape[0]),
+                          flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+@dataclass
+class Cell:
+    left: int
+    right: int
+    kind: str  # "digit", "one" (a narrow 1) or "minus"
+    point: bool = False
+
+
+def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
+    height = band.height
+    cells, penalty = _cells(ink, band)
+    if not cells:
+        raise ReadError("no digits")
+    stroke = _stroke_width(ink[band.top:band.bottom], height)
+    if stroke > 0.25 * height:
+        raise ReadError("marks too thick to be segments")
+    _mark_decimal_points(ink, cells, band, stroke)
+    digit_width = _digit_width(cells, height)
+    for cell in cells:
+        if cell.kind == "one":
+            cell.left = max(0, cell.right - int(round(digit_width)))
+    characters: list[str] = []
+    margins: list[float] = []
+    scores = [_segment_scores(strokes, cell, band, stroke) for cell in cells]
+    lit_level = _lit_level(scores, cells)
+    explained: list[float] = []
+    for index, (cell, cell_scores) in enumerate(zip(cells, scores)):
+        if cell.kind == "minus":
+            character, margin = "-", 1.0
+        else:
+            character, margin = _decide_digit(cell_scores, lit_level, len(cells))
+        if character == " ":  # a blank position: only before the number
+            if characters and characters[-1] != " ":
+                raise Implausible("implausible reading: a blank position inside the number", len(cells))
+            continue
+        if character == "-" and characters:
+            raise Implausible("implausible reading: a minus sign after a digit", len(cells))
+        characters.append(character + ("." if cell.point else ""))
+        margins.append(margin)
+        explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
+    if not characters:
+        raise ReadError("no lit digits")
+    if min(explained) < 0.8:
+        penalty *= max(0.0, min(explained) - 0.3) / 0.5  # ink off the segments: not this digit
+    text = "".join(characters)
+    text, penalty = _apply_options(text, len(cells), options, penalty)
+    if text.count(".") > 1:
+        raise Implausible(f"implausible reading: {text!r} has more than one decimal point", len(cells))
+    if text in ("-", "") or text.endswith("-") or text.startswith("-."):
+        raise Implausible(f"implausible reading: {text!r} is not a number", len(cells))
+    text = text.rstrip(".")
+    confidence = (0.5 + 0.5 * min(margins)) * penalty
+    if len(cells) == 1:
+        confidence *= 0.85  # one digit alone is weak evidence that this is a display
+    return PanelReading(text, float(np.clip(confidence, 0, 1)), len(cells))
+
+
+def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> None:
+    """A decimal point is a small blob on the baseline in the gap after a digit."""
+    height = band.height
+    y0, y1 = int(band.bottom - 0.3 * height), min(ink.shape[0], int(band.bottom + 0.1 * height) + 1)
+    for cell, after in zip(cells, cells[1:]):
+        if cell.kind == "minus":
+            continue
+        region = ink[y0:y1, cell.right:after.left]
+        ys, xs = np.nonzero(region)
+        if len(xs) < 0.4 * stroke * stroke:
+            continue
+        compact = xs.max() - xs.min() < 2.5 * stroke and ys.max() - ys.min() < 2.5 * stroke
+        cell.point = bool(compact)
+
+
+def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
+    """Digit cells, left to right, from runs of inked columns; and a penalty for stray ink."""
+    height = band.height
+    # Rows above the decimal points: a point near its digit must not join the two.
+    rows = ink[band.top:band.bottom - int(0.22 * height)]
+    columns = rows.sum(axis=0)
+    runs = _runs(columns > 0, max_gap=max(1, int(0.06 * height)))
+    cells: list[Cell] = []
+    penalty = 1.0
+    for start, end in runs:
+        block = rows[:, start:end]
+        inked_rows = np.flatnonzero(ink[band.top:band.bottom, start:end].any(axis=1))
+        extent = inked_rows[-1] - inked_rows[0] + 1
+        middle = (inked_rows[0] + inked_rows[-1]) / 2
+        width = end - start
+        if extent >= 0.4 * height:
+            cells.append(Cell(start, end, "one" if width < 0.3 * height else "digit"))
+        elif extent <= 0.3 * height and abs(middle - height / 2) < 0.15 * height and width >= 0.15 * height:
+            cells.append(Cell(start, end, "minus"))
+        elif block.sum() > 0.02 * height * height:
+            penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
+    cells = _split_wide(cells, height)
+    # A minus sign only leads; stray marks before the number are ignored.
+    while len(cells) > 1 and cells[-1].kind == "minus":
+        cells.pop()
+        penalty *= 0.7
+    return cells, penalty
+
+
+def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
+    """Split cells that hold two digits run together (tight spacing, blur)."""
+    widths = [c.right - c.left for c in cells if c.kind == "digit"]
+    if not widths:
+        return cells
+    usual = float(np.median(widths))
+    split: list[Cell] = []
+    for cell in cells:
+        width = cell.right - cell.left
+        if cell.kind == "digit" and width > 1.6 * usual and width > 0.9 * height:
+            parts = int(round(width / (usual * 1.2)))
+            edges = np.linspace(cell.left, cell.right, parts + 1).astype(int)
+            split += [Cell(int(a), int(b), "digit") for a, b in zip(edges[:-1], edges[1:])]
+        else:
+            split.append(cell)
+    return split
+
+
+def _stroke_width(rows: np.ndarray, height: int) -> float:
+    distance = cv2.distanceTransform(rows.astype(np.uint8), cv2.DIST_L2, 3)
+    inside = distance[rows]
+    if inside.size == 0:
+        return 0.12 * height
+    return float(max(2.0 * np.percentile(inside, 90), 0.06 * height))
+
+
+def _digit_width(cells: list[Cell], height: int) -> float:
+    widths = [c.right - c.left for c in cells if c.kind == "digit"]
+    return float(np.median(widths)) if widths else 0.55 * height
+
+
+def _cell_box(strokes: np.ndarray, cell: Cell, band: Band) -> tuple[int, int, int, int]:
+    """Left, right, top and bottom of a digit: its own height when it spans the row (perspective)."""
+    top, bottom = band.top, band.bottom
+    own = np.flatnonzero(strokes[band.top:band.bottom, cell.left:cell.right].max(axis=1) > 0.5)
+    if cell.kind != "minus" and len(own) and own[-1] - own[0] >= 0.85 * band.height:
+        top, bottom = band.top + int(own[0]), band.top + int(own[-1]) + 1
+    return cell.left, cell.right, top, bottom
+
+
+def _segment_scores(strokes: np.ndarray, cell: Cell, band: Band, stroke: float) -> dict[str, float]:
+    """Mean stroke strength along each segment's expected place in the cell."""
+    left, right, top, bottom = _cell_box(strokes, cell, band)
+    middle = (top + bottom) / 2
+    t = stroke
+    width = right - left
+    half = (bottom - top) / 2
+    horizontal_x = (left + 0.3 * width, right - 0.3 * width)
+    upper_y = (top + t + 0.2 * (half - 1.5 * t), middle - t / 2 - 0.2 * (half - 1.5 * t))
+    lower_y = (middle + t / 2 + 0.2 * (half - 1.5 * t), bottom - t - 0.2 * (half - 1.5 * t))
+    return {
+        "a": _horizontal(strokes, horizontal_x, top + t / 2, t),
+        "g": _horizontal(strokes, horizontal_x, middle, t),
+        "d": _horizontal(strokes, horizontal_x, bottom - t / 2, t),
+        "f": _vertical(strokes, upper_y, left + t / 2, t),
+        "b": _vertical(strokes, upper_y, right - t / 2, t),
+        "e": _vertical(strokes, lower_y, left + t / 2, t),
+        "c": _vertical(strokes, lower_y, right - t / 2, t),
+    }
+
+
+def _horizontal(strokes: np.ndarray, x_range: tuple[float, float], y: float, t: float) -> float:
+    x0, x1 = int(round(x_range[0])), max(int(round(x_range[1])), int(round(x_range[0])) + 1)
+    y0, y1 = max(0, int(round(y - 0.6 * t))), min(strokes.shape[0], int(round(y + 0.6 * t)) + 1)
+    window = strokes[y0:y1, max(0, x0):x1]
+    return float(window.mean(axis=1).max()) if window.size else 0.0
+
+
+def _vertical(strokes: np.ndarray, y_range: tuple[float, float], x: float, t: float) -> float:
+    y0, y1 = int(round(y_range[0])), max(int(round(y_range[1])), int(round(y_range[0])) + 1)
+    x0, x1 = max(0, int(round(x - 0.6 * t))), min(strokes.shape[1], int(round(x + 0.6 * t)) + 1)
+    window = strokes[max(0, y0):y1, x0:x1]
+    return float(window.mean(axis=0).max()) if window.size else 0.0
+
+
+def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Band, stroke: float,
+                     character: str) -> float:
+    """Share of a cell's ink that lies on the segments its character lights."""
+    left, right, top, bottom = _cell_box(strokes, cell, band)
+    x0, x1 = max(0, int(left - stroke)), min(ink.shape[1], int(right + stroke) + 1)
+    region = ink[band.top:band.bottom, cell.left:cell.right]
+    total = int(region.sum())
+    if total == 0 or character == "-" and cell.kind == "minus":
+        return 1.0
+    expected = np.zeros(ink.shape, np.uint8)
+    t = stroke
+    xl, xr = left + t / 2, right - t / 2
+    ys = {"top": top + t / 2, "middle": (top + bottom) / 2, "bottom": bottom - t / 2}
+    lines = {
+        "a": ((xl, ys["top"]), (xr, ys["top"])), "g": ((xl, ys["middle"]), (xr, ys["middle"])),
+        "d": ((xl, ys["bottom"]), (xr, ys["bottom"])), "f": ((xl, ys["top"]), (xl, ys["middle"])),
+        "b": ((xr, ys["top"]), (xr, ys["middle"])), "e": ((xl, ys["middle"]), (xl, ys["bottom"])),
+        "c": ((xr, ys["middle"]), (xr, ys["bottom"])),
+    }
+    segments = next(s for s, d in DIGIT_OF_SEGMENTS.items() if d == character)
+    if character in ("6", "7", "9"):  # either form: take the one the ink fits
+        segments = frozenset().union(*(s for s, d in DIGIT_OF_SEGMENTS.items() if d == character))
+    thickness = max(2, int(round(2.2 * t)))
+    for name in segments:
+        (ax, ay), (bx, by) = lines[name]
+        cv2.line(expected, (int(round(ax)), int(round(ay))), (int(round(bx)), int(round(by))), 1, thickness)
+    covered = int((region & expected[band.top:band.bottom, cell.left:cell.right].astype(bool)).sum())
+    del x0, x1
+    return covered / total
+
+
+def _lit_level(scores: list[dict[str, float]], cells: list[Cell]) -> float:
+    values = [v for s, c in zip(scores, cells) if c.kind != "minus" for v in s.values()]
+    return max(float(np.percentile(values, 85)) if values else 1.0, 0.3)
+
+
+def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int) -> tuple[str, float]:
+    """The digit the segment states spell, and the margin (0..1) of the least clear segment."""
+    reference = max(lit_level, 0.8 * max(scores.values()))
+    ratios = {name: score / reference for name, score in scores.items()}
+    lit = frozenset(name for name, ratio in ratios.items() if ratio > 0.5)
+    margin = min(min(abs(ratio - 0.5) / 0.5, 1.0) for ratio in ratios.values())
+    if not lit:
+        return " ", margin
+    digit = DIGIT_OF_SEGMENTS.get(lit)
+    if digit is None:
+        shown = "".join(sorted(lit)) or "none"
+        raise Implausible(f"implausible reading: lit segments {shown!r} are not a digit", cell_count)
+    return digit, margin
+
+
+def _apply_options(text: str, cells: int, options: DisplayOptions, penalty: float) -> tuple[str, float]:
+    if options.digits is not None and cells > options.digits:
+        raise Implausible(f"implausible reading: {cells} digit cells seen, the calibration says "
+                          f"{options.digits}", cells)
+    if options.decimals is not None:
+        shown = len(text) - text.index(".") - 1 if "." in text else 0
+        if "." not in text and options.decimals > 0:
+            digits = text.lstrip("-")
+            sign = text[: len(text) - len(digits)]
+            digits = digits.rjust(options.decimals + 1, "0")
+            text = sign + digits[: -options.decimals] + "." + digits[-options.decimals:]
+        elif shown != options.decimals:
+            raise Implausible(f"implausible reading: {text!r} shows {shown} decimals, the calibration "
+                              f"says {options.decimals}", cells)
+    return text, penalty
