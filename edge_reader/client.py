@@ -7,7 +7,8 @@ from. Readings leave the buffer in batches, oldest first. A batch gets its body 
 under the same key: the server stores a retried batch once even when its first answer
 was lost on the way back. A batch leaves the buffer only when the server has answered
 201, or when it refuses the data itself (400, 422, …): then it goes to a dead-letter
-table, is logged, and the next batch goes out.
+table, is logged, and the next batch goes out; when the server names the one item at
+fault (`{"index": i, ...}`), only that item is dead-lettered and the rest goes again.
 """
 
 from __future__ import annotations
@@ -140,6 +141,28 @@ class ReadingBuffer:
             self._db.execute("DELETE FROM reading WHERE batch_id = ?", (batch.id,))
             self._db.execute("DELETE FROM batch WHERE id = ?", (batch.id,))
 
+    def refused_item(self, batch: Batch, index: int, status: int, response: str) -> bool:
+        """Dead-letter the batch's item at `index` and put the others back in line.
+
+        Safe because the server stores a batch all or nothing: none of it was stored.
+        Returns False when the batch has no such item.
+        """
+        with self._lock, self._transaction():
+            rows = self._db.execute(
+                "SELECT id, item FROM reading WHERE batch_id = ? ORDER BY id", (batch.id,)
+            ).fetchall()
+            if not 0 <= index < len(rows):
+                return False
+            reading_id, item = rows[index]
+            self._db.execute(
+                "INSERT INTO dead_letter (idempotency_key, body, status, response, failed_at) VALUES (?, ?, ?, ?, ?)",
+                (batch.idempotency_key, f"[{item}]".encode(), status, response[:2000], utc_iso(datetime.now(UTC))),
+            )
+            self._db.execute("DELETE FROM reading WHERE id = ?", (reading_id,))
+            self._db.execute("UPDATE reading SET batch_id = NULL WHERE batch_id = ?", (batch.id,))
+            self._db.execute("DELETE FROM batch WHERE id = ?", (batch.id,))
+        return True
+
     def unbatch(self, batch: Batch) -> None:
         """Put a batch's readings back in line, to go out again in smaller batches."""
         with self._lock, self._transaction():
@@ -226,7 +249,8 @@ class TelemetryClient:
         self.batch_size = batch_size
         self.backoff = backoff
         self._clock = clock
-        self._http = http or httpx.Client(timeout=timeout)
+        # A short connect timeout: an unreachable server must not hold up the camera loop.
+        self._http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)))
         self._headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
         self._next_attempt = 0.0
 
@@ -257,12 +281,14 @@ class TelemetryClient:
             batch = self.buffer.next_batch(self.batch_size)
             if batch is None:
                 break
+            before = self.buffer.pending()
             outcome = self._send(batch)
             if outcome == "delivered":
                 sent += batch.value_count
             elif outcome == "refused":
                 refused += batch.value_count
             elif outcome == "split":
+                refused += before - self.buffer.pending()
                 continue
             else:
                 break
@@ -301,6 +327,11 @@ class TelemetryClient:
             log.warning("the server found a batch too large; sending %d items per batch", self.batch_size)
             self.buffer.unbatch(batch)
             return "split"
+        index = _refused_index(response)
+        if index is not None and self.buffer.refused_item(batch, index, response.status_code, response.text):
+            log.error("the server refused item %d of a batch (HTTP %d): %s; kept in the dead-letter table, "
+                      "the rest goes again", index, response.status_code, response.text[:500])
+            return "split"
         log.error("the server refused %d readings (HTTP %d): %s; kept in the dead-letter table",
                   batch.value_count, response.status_code, response.text[:500])
         self.buffer.refused(batch, response.status_code, response.text)
@@ -312,6 +343,15 @@ class TelemetryClient:
         self._next_attempt = self._clock() + delay
         log.warning("sending %d readings failed (%s), attempt %d; next try in %.1f s",
                     batch.value_count, reason, attempts, delay)
+
+
+def _refused_index(response: httpx.Response) -> int | None:
+    """The batch item a 400 names (`{"index": i, "field": ..., "detail": ...}`), if any."""
+    try:
+        index = response.json().get("index")
+    except (ValueError, AttributeError):
+        return None
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -139,3 +139,26 @@ def test_values_that_can_never_be_stored_are_refused_at_once(tmp_path: Path):
             continue
         raise AssertionError(f"accepted {bad!r}")
     assert buffer.pending() == 0
+
+
+def test_only_the_item_the_server_names_is_dead_lettered_and_the_others_go_again(tmp_path: Path):
+    stored: list[dict] = []
+
+    def refuse_value_two(request: httpx.Request) -> httpx.Response:
+        items = json.loads(request.content)
+        for index, item in enumerate(items):
+            if item["values"]["pressure"] == 2.0:
+                return httpx.Response(400, json={"index": index, "field": "ts", "detail": "in the future"})
+        stored.extend(items)
+        return httpx.Response(201, json={"accepted": len(items)})
+
+    client = TelemetryClient("http://server", TOKEN, tmp_path / "b.sqlite3", batch_size=10,
+                             http=httpx.Client(transport=httpx.MockTransport(refuse_value_two)))
+    for i in range(5):
+        client.enqueue({"pressure": float(i)}, reading_ts(i))
+    result = client.flush()
+    assert (result.sent, result.refused, result.pending) == (4, 1, 0)
+    assert [item["values"]["pressure"] for item in stored] == [0.0, 1.0, 3.0, 4.0]
+    assert [item["ts"] for item in stored] == [utc_iso(reading_ts(i)) for i in (0, 1, 3, 4)]
+    [dead] = client.buffer.dead_letters()
+    assert dead["body"] == [{"ts": utc_iso(reading_ts(2)), "values": {"pressure": 2.0}}]
