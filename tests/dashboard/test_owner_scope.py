@@ -39,3 +39,17 @@ def test_the_card_refresh_holds_only_my_devices(client, user, other_user, device
     cards = client.get("/cards.json").json()["cards"]
     assert [card["id"] for card in cards] == [device.pk]
     assert "No readings yet." in cards[0]["reading_html"]
+
+
+def test_a_missing_page_is_a_friendly_404(client, user, settings):
+    settings.DEBUG = False
+    client.force_login(user)
+    response = client.get("/devices/999999/plots/")
+    assert response.status_code == 404
+    assert "Go to the dashboard" in response.content.decode()
+
+
+def test_an_api_404_stays_json(api_client):
+    response = api_client.get("/api/devices/999999/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")

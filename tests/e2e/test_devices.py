@@ -171,3 +171,34 @@ def test_a_device_is_deleted_after_a_confirmation(signed_in_page: Page, user, de
     expect(page.get_by_role("status").filter(has_text="“Boiler” is deleted.")).to_be_visible()
     expect(page.locator(".device-card")).to_have_count(1)
     assert not type(device).objects.filter(pk=device.pk).exists()
+
+
+def test_the_dashboard_works_from_the_keyboard(signed_in_page: Page, device):
+    page = signed_in_page
+    page.reload()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="+ Add device")).to_be_focused()
+    page.keyboard.press("Tab")
+    name = page.get_by_role("textbox", name="Device name")
+    expect(name).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("End")
+    page.keyboard.type(" room")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Renamed to “Boiler room”.")).to_be_visible()
+    page.keyboard.press("Tab")  # the Rename button
+    page.keyboard.press("Tab")  # "Connect the device"
+    page.keyboard.press("Tab")
+    details = page.get_by_role("button", name="Details")
+    expect(details).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Hide details")).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("button", name="QR & token")).to_be_focused()

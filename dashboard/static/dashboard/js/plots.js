@@ -11,7 +11,9 @@ function refreshDelay({ start, end }) {
 }
 const MAX_POINTS = 1000;
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+// Day and week buckets start at local midnight; a zone the server does not know
+// (some browsers report "Etc/Unknown") falls back to UTC buckets.
+let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 const list = document.querySelector(".plot-list");
 const picker = document.querySelector("[data-range-picker]");
@@ -48,13 +50,8 @@ function currentRange() {
 }
 
 function seriesUrl(sensor, { start, end }, points) {
-  const query = new URLSearchParams({
-    sensor,
-    start: start.toISOString(),
-    end: end.toISOString(),
-    points: String(points),
-    tz: zone,
-  });
+  const query = new URLSearchParams({ sensor, start: start.toISOString(), end: end.toISOString(), points: String(points) });
+  if (zone) query.set("tz", zone);
   return `/api/devices/${list.dataset.deviceId}/readings/?${query}`;
 }
 
@@ -138,7 +135,12 @@ async function loadPlot(card, range) {
   const area = card.querySelector("[data-plot]");
   const note = card.querySelector("[data-plot-note]");
   const width = area.clientWidth;
-  const { ok, data } = await api(seriesUrl(card.dataset.sensor, range, Math.min(MAX_POINTS, Math.max(60, width))));
+  const points = Math.min(MAX_POINTS, Math.max(60, width));
+  let { ok, data } = await api(seriesUrl(card.dataset.sensor, range, points));
+  if (!ok && data && data.tz && zone) {
+    zone = null;
+    ({ ok, data } = await api(seriesUrl(card.dataset.sensor, range, points)));
+  }
   plots.get(card)?.destroy();
   plots.delete(card);
   if (!ok) {
