@@ -6,12 +6,16 @@ already gives its angle to a fraction of a degree, and everything after is cheap
 1. Dial: Canny edges and `hough_circle` on a coarse copy find the dial; a least-squares
    fit to the edge points near that circle places its centre to a pixel at working size.
    A calibration that carries `center` and `radius` skips this.
-2. Needle: a morphological top-hat keeps thin structures darker (or lighter) than the
-   face, whatever the light across the dial. Canny edges of that image go into
-   `hough_line`; lines that pass through the centre are the needle's candidates. The
-   tip is the end that runs far out along the face (the tail stops near the hub), seen
-   in a polar profile of the same image. A weighted line fit to the needle's pixels
-   then gives the angle, independently of small errors in the centre.
+2. Needle: morphological black-hat and top-hat keep the thin structures darker or
+   lighter than the face (and, in colour frames, more coloured than it), whatever the
+   light across the dial. Canny edges of such a response go into `hough_line`; lines
+   that pass through the centre are the needle's candidates. The tip is the end that
+   runs far out along the face (the tail stops near the hub), seen in a polar profile
+   of the same response. A line through the needle's middle, fitted slice by slice
+   along it, then gives the angle, independently of small errors in the centre.
+3. Checks: a dial must be a circle covered by edges well beyond chance, and a needle
+   must stand out from the face and be seen all the way from the hub outwards;
+   otherwise the answer is a ReadError that says which was missing.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ ImageLike = np.ndarray | str | Path
 class Dial:
     center: tuple[float, float]  # pixels of the full-size image
     radius: float
-    score: float  # 0..1, fraction of the circle found on edges (1 when given)
+    score: float  # 0..1, share of the circle found on edges beyond chance (1 when given)
 
 
 @dataclass(frozen=True)
@@ -198,16 +202,16 @@ def _fit_circle(xs: np.ndarray, ys: np.ndarray) -> tuple[tuple[float, float], fl
 
 
 @lru_cache(maxsize=8)
-def _unit_rays(angle_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    angles = np.arange(0.0, 360.0, angle_step)
-    theta = np.radians(angles)
-    return angles, np.sin(theta).astype(np.float32), -np.cos(theta).astype(np.float32)
+def _unit_rays(angle_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """x and y steps of a ray at each angle; image y grows downwards."""
+    theta = np.radians(np.arange(0.0, 360.0, angle_step))
+    return np.sin(theta).astype(np.float32), -np.cos(theta).astype(np.float32)
 
 
 def _polar(image: np.ndarray, center: tuple[float, float], radii: np.ndarray,
            angle_step: float = 1.0) -> np.ndarray:
     """image sampled along rays from the centre: rows are angles, columns radii."""
-    _, sin, minus_cos = _unit_rays(angle_step)
+    sin, minus_cos = _unit_rays(angle_step)
     map_x = (center[0] + sin[:, None] * radii[None, :]).astype(np.float32)
     map_y = (center[1] + minus_cos[:, None] * radii[None, :]).astype(np.float32)
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -370,11 +374,6 @@ def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
         limit = max(0.75, 2.5 * float(np.median(residuals[keep])))
         keep = residuals <= limit
     return float(slope), float(intercept)
-
-
-def _point(center: tuple[float, float], distance: float, angle: float) -> tuple[float, float]:
-    theta = math.radians(angle)
-    return center[0] + distance * math.sin(theta), center[1] - distance * math.cos(theta)
 
 
 def _confidence(profile: np.ndarray, angle: float, contrast: float,
