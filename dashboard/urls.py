@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import live_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("devices/<int:pk>/token.json", views.device_token, name="device-token-json"),
     path("devices/<int:pk>/plots/", views.device_plots, name="device-plots"),
     path("download/", views.download, name="download"),
+    path("live/", live_views.live_demo, name="live-demo"),
 ]

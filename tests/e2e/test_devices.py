@@ -113,6 +113,9 @@ def test_the_qr_dialog_hides_the_token_until_asked_and_rotates_and_revokes(
     page.wait_for_function("document.querySelector('[data-qr-image]').naturalWidth > 0")
     token_value = dialog.locator("[data-token-value]")
     expect(token_value).not_to_contain_text("iotd_")
+    expect(dialog.get_by_role("link", name="How to connect this device")).to_have_attribute(
+        "href", f"/devices/{device.pk}/connect/"
+    )
     check_both_widths(page, "dashboard-qr")
 
     dialog.get_by_role("button", name="Show token").click()

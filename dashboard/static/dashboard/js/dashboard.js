@@ -167,6 +167,7 @@ function qrDialog() {
   const open = (forCard) => {
     card = forCard;
     dialog.querySelector("#qr-title").textContent = `Connect “${card.dataset.name}”`;
+    dialog.querySelector("[data-connect-link]").href = `/devices/${card.dataset.deviceId}/connect/`;
     render();
     dialog.showModal();
   };
