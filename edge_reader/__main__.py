@@ -1,4 +1,4 @@
-"""python -m edge_reader read | run | calibrate — see `python -m edge_reader -h`."""
+"""python -m edge_reader read | run | snapshot | calibrate — see `python -m edge_reader -h`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,22 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_snapshot(args: argparse.Namespace) -> int:
+    import cv2
+
+    from edge_reader.camera import CameraError, open_camera
+
+    camera = open_camera(args.camera)
+    try:
+        frame = next(iter(camera.frames()), None)
+    finally:
+        camera.close()
+    if frame is None or not cv2.imwrite(args.output, frame):
+        raise CameraError(f"no frame saved to {args.output}")
+    _print({"saved": args.output, "width": int(frame.shape[1]), "height": int(frame.shape[0])})
+    return 0
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     common = {"min_value": args.min_value, "max_value": args.max_value, "unit": args.unit,
               "direction": args.direction}
@@ -132,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-frames", type=int, help="stop after this many frames")
     run.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to send what waits, at the end")
     run.set_defaults(handler=command_run)
+
+    snapshot = commands.add_parser("snapshot", help="save one camera frame, to calibrate from")
+    snapshot.add_argument("output", help="image file to write, e.g. gauge.jpg")
+    snapshot.add_argument("--camera", type=int, default=0)
+    snapshot.set_defaults(handler=command_snapshot)
 
     calibrate = commands.add_parser(
         "calibrate", help="make a calibration from two known readings or from the min and max ticks")
