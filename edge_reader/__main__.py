@@ -66,18 +66,20 @@ def _device_credentials(args: argparse.Namespace) -> tuple[str, str]:
 
 def command_run(args: argparse.Namespace) -> int:
     from edge_reader.camera import open_camera, open_source, run_camera_loop
-    from edge_reader.client import TelemetryClient
+    from edge_reader.client import BackgroundSender, TelemetryClient
 
     calibration = load_calibration(args.calibration)
     server, token = _device_credentials(args)
     source = open_source(args.source) if args.source else open_camera(args.camera)
     with TelemetryClient(server, token, args.buffer) as client:
+        sender = BackgroundSender(client).start()
         try:
-            stats = run_camera_loop(source, calibration, client, interval=args.interval, sensor=args.sensor,
+            stats = run_camera_loop(source, calibration, sender, interval=args.interval, sensor=args.sensor,
                                     min_confidence=args.min_confidence, max_frames=args.max_frames)
         except KeyboardInterrupt:
+            sender.stop(drain_timeout=0)  # what is left waits on disk for the next start
             return 0
-        client.drain(timeout=args.drain_timeout)
+        sender.stop(drain_timeout=args.drain_timeout)
         _print({"frames": stats.frames, "readings": stats.readings, "unreadable": stats.unreadable,
                 "unsure": stats.unsure, "pending": client.pending()})
     return 0

@@ -253,6 +253,7 @@ class TelemetryClient:
         self._http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)))
         self._headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
         self._next_attempt = 0.0
+        self._flushing = threading.Lock()  # one sender at a time keeps batches in order
 
     def close(self) -> None:
         self._http.close()
@@ -276,6 +277,10 @@ class TelemetryClient:
 
         Returns at once, without sending, while a backoff is running.
         """
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> FlushResult:
         sent = refused = 0
         while self._clock() >= self._next_attempt:
             batch = self.buffer.next_batch(self.batch_size)
@@ -359,3 +364,48 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(response.headers["Retry-After"])
     except (KeyError, ValueError):
         return None
+
+
+class BackgroundSender:
+    """Sends from a thread of its own, so a slow or absent server never holds up the camera.
+
+    `enqueue` writes to the buffer on disk, as `TelemetryClient.enqueue` does, and wakes
+    the thread; the thread flushes, waits out backoffs and sleeps when nothing is due.
+    """
+
+    def __init__(self, client: TelemetryClient, *, idle_wait: float = 30.0):
+        self.client = client
+        self.idle_wait = idle_wait
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="telemetry-sender", daemon=True)
+
+    def start(self) -> BackgroundSender:
+        self._thread.start()
+        return self
+
+    def enqueue(self, values: Mapping[str, float], ts: datetime | None = None) -> None:
+        self.client.enqueue(values, ts)
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Ask the thread to send now (it still respects a running backoff)."""
+        self._wake.set()
+
+    def stop(self, drain_timeout: float = 10.0) -> bool:
+        """Stop the thread, then try for `drain_timeout` seconds to send what waits."""
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join()
+        return self.client.drain(timeout=drain_timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                result = self.client.flush()
+                wait = result.retry_in if result.pending else self.idle_wait
+            except Exception:  # a full disk or a bug must not end the sending for good
+                log.exception("sending readings failed")
+                wait = self.idle_wait
+            self._wake.wait(wait)
+            self._wake.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from edge_reader.client import Backoff, ReadingBuffer, TelemetryClient, utc_iso
+from edge_reader.client import Backoff, BackgroundSender, ReadingBuffer, TelemetryClient, utc_iso
 from tests.edge_reader.conftest import TOKEN, ServerProcess
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -162,3 +162,18 @@ def test_only_the_item_the_server_names_is_dead_lettered_and_the_others_go_again
     assert [item["ts"] for item in stored] == [utc_iso(reading_ts(i)) for i in (0, 1, 3, 4)]
     [dead] = client.buffer.dead_letters()
     assert dead["body"] == [{"ts": utc_iso(reading_ts(2)), "values": {"pressure": 2.0}}]
+
+
+def test_the_background_sender_delivers_while_the_caller_only_enqueues(telemetry_server: ServerProcess,
+                                                                        tmp_path: Path):
+    client = client_for(telemetry_server, tmp_path / "buffer.sqlite3")
+    sender = BackgroundSender(client, idle_wait=0.05).start()
+    for i in range(10):
+        sender.enqueue({"pressure": float(i)}, reading_ts(i))
+    telemetry_server.kill()
+    for i in range(10, 20):
+        sender.enqueue({"pressure": float(i)}, reading_ts(i))
+    telemetry_server.start()
+    assert sender.stop(drain_timeout=20)
+    client.close()
+    assert telemetry_server.stored() == expected(range(20))
