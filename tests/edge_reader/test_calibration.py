@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from edge_reader.calibration import (
@@ -102,3 +103,18 @@ def test_an_unreadable_calibration_file_is_a_calibration_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(CalibrationError, match="cannot read"):
         load_calibration(path)
+
+
+def test_every_value_on_the_scale_maps_to_its_angle_and_back():
+    rng = np.random.default_rng(360)
+    for _ in range(300):
+        min_angle, sweep = float(rng.uniform(-720, 720)), float(rng.choice([rng.uniform(1, 360), 360.0]))
+        direction = str(rng.choice(["cw", "ccw"]))
+        min_value, span = float(rng.uniform(-1e4, 1e4)), float(rng.uniform(0.01, 1e4))
+        max_angle = min_angle + sweep if direction == "cw" else min_angle - sweep
+        calibration = validate_calibration({**DIAL, "min_angle": min_angle, "max_angle": max_angle,
+                                            "min_value": min_value, "max_value": min_value + span,
+                                            "direction": direction})
+        # max and min share one mark on a full circle: stay just short of it there
+        value = min_value + float(rng.uniform(0, 0.999 if calibration.full_circle else 1)) * span
+        assert calibration.value_at(calibration.angle_of(value)) == pytest.approx(value, abs=1e-6 * span)
