@@ -15,6 +15,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    # Throttle and log-in failure counts live in the cache; each test starts at zero.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_sensor_id_cache():
     # Rolled-back test data reuses ids; the ingest cache must not outlive a test.
     from telemetry.services import sensor_ids_forget

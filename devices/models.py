@@ -13,6 +13,8 @@ class Device(models.Model):
     config = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Days of readings to keep (prune_readings); null follows the RETENTION_DAYS setting.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     # Never the token itself: an HMAC for lookup (unique: the device-auth query) and
     # a copy encrypted under SECRET_KEY so the owner can show the QR again.

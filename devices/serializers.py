@@ -11,12 +11,13 @@ class DeviceSerializer(serializers.ModelSerializer):
     type = serializers.SlugField(max_length=50, default=GENERIC)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     config = serializers.JSONField(required=False, default=dict)
+    retention_days = serializers.IntegerField(min_value=1, max_value=36_500, allow_null=True, required=False)
     sensors = serializers.SerializerMethodField()
 
     class Meta:
         model = Device
         fields = [
-            "id", "name", "type", "description", "config", "sensors",
+            "id", "name", "type", "description", "config", "retention_days", "sensors",
             "created_at", "last_seen_at", "has_token", "token_hint", "token_issued_at",
         ]
         read_only_fields = ["id", "created_at", "last_seen_at", "has_token", "token_hint", "token_issued_at"]

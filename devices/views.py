@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from devices import qr, services
 from devices.authentication import DeviceTokenAuthentication, IsDevice
+from devices.models import Device
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.serializers import DeviceCreatedSerializer, DeviceSelfSerializer, DeviceSerializer, DeviceTokenSerializer
 
@@ -22,6 +23,7 @@ class DeviceHasNoToken(APIException):
 
 class DeviceViewSet(viewsets.ModelViewSet):
     serializer_class = DeviceSerializer
+    queryset = Device.objects.none()  # the schema's model; requests use get_queryset
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"\d+"
 
@@ -32,7 +34,11 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        device, token = services.device_create(owner=request.user, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        retention_days = fields.pop("retention_days", None)
+        device, token = services.device_create(owner=request.user, **fields)
+        if retention_days is not None:
+            services.device_update(device=device, retention_days=retention_days)
         device.token = token
         return Response(DeviceCreatedSerializer(device, context=self.get_serializer_context()).data, status=201)
 

@@ -96,6 +96,24 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # The base URL devices are told to use (QR codes); empty means the request's own host.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
 
+# HTTPS (README, "Running in production"). Behind a TLS-terminating proxy, trust its
+# scheme header: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (never without
+# such a proxy: a client could claim HTTPS). Cookies are Secure unless DEBUG; HSTS is
+# only ever sent over HTTPS, so its default is harmless on plain HTTP.
+_proxy_ssl_header = envlist("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
+X_FRAME_OPTIONS = "DENY"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -117,7 +135,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "iotsite.log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "iotsite.request_limits.BodySizeLimitMiddleware",
+    "accounts.login_guard.LoginGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,6 +200,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 for new and re-hashed passwords; the others still check older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Log-in brute force (accounts/login_guard.py): failures counted per username and per
+# address over the window; past the limit, locked out for LOGIN_LOCKOUT, doubling
+# with each further failure up to LOGIN_LOCKOUT_MAX.
+LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_ADDRESS = envint("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_FAILURE_WINDOW = envseconds("LOGIN_FAILURE_WINDOW", timedelta(minutes=15))
+LOGIN_LOCKOUT = envseconds("LOGIN_LOCKOUT", timedelta(minutes=1))
+LOGIN_LOCKOUT_MAX = envseconds("LOGIN_LOCKOUT_MAX", timedelta(hours=1))
+LOGIN_GUARD_PATHS = envlist("LOGIN_GUARD_PATHS", "/api/auth/token/,/login/,/admin/login/,/api-auth/login/")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -224,6 +262,19 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "iotsite.exceptions.json_exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "iotsite.negotiation.FallbackContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Counted in the default cache: Redis when REDIS_URL is set, so limits hold across workers.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "iotsite.throttling.DeviceRateThrottle",
+        "iotsite.throttling.UserRateThrottle",
+        "iotsite.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "device": envstr("THROTTLE_DEVICE", "600/min"),
+        "user": envstr("THROTTLE_USER", "1200/min"),
+        "anon": envstr("THROTTLE_ANON", "120/min"),
+    },
+    # Proxies in front that append to X-Forwarded-For (1 behind nginx); 0 trusts none.
+    "NUM_PROXIES": envint("NUM_PROXIES", 0),
 }
 
 SIMPLE_JWT = {
@@ -248,6 +299,14 @@ SPECTACULAR_SETTINGS = {
 
 # Request limits (413 past them).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_BODY_BYTES", 5 * 1024 * 1024)
+# Multipart bodies (device photos) may be larger; iotsite/request_limits.py.
+MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+# Data retention (telemetry/retention.py, `manage.py prune_readings`): readings older
+# than this many days go, unless a device sets its own retention_days; 0 keeps all.
+RETENTION_DAYS = envint("RETENTION_DAYS", 0)
+# Idempotency-Key answers are kept this long for retries to replay.
+IDEMPOTENCY_KEEP = envseconds("IDEMPOTENCY_KEEP", timedelta(hours=24))
 
 # Telemetry limits: a batch over TELEMETRY_MAX_BATCH readings or a body over
 # TELEMETRY_MAX_BODY_BYTES is a 413; a timestamp further ahead than the margin, a 400.
@@ -260,10 +319,24 @@ TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)
 TELEMETRY_IMAGE_MIN_CONFIDENCE = envfloat("TELEMETRY_IMAGE_MIN_CONFIDENCE", 0.5)
 TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
 
+# LOG_FORMAT=json writes one JSON object per line, each with the request id
+# (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).
+LOG_FORMAT = envstr("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
+LOG_REQUESTS = envbool("LOG_REQUESTS", LOG_FORMAT == "json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "iotsite.log.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "iotsite.log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

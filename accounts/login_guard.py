@@ -1,0 +1,162 @@
+"""Brute-force protection for logging in, per username and per client address.
+
+Failed log-ins are counted in the shared cache (Redis when REDIS_URL is set, so every
+worker sees the same counts) over LOGIN_FAILURE_WINDOW. From the limit on, each
+further failure locks that username or address out for twice as long as the last
+(LOGIN_LOCKOUT, doubling, at most LOGIN_LOCKOUT_MAX). A locked-out attempt is answered
+429 with Retry-After before the password is checked, so it tells nothing about it.
+A successful log-in clears its username's count; an address's count only expires, or
+one account the attacker owns would wipe the trail of guesses at others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+import orjson
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from rest_framework.throttling import BaseThrottle
+
+TOO_MANY = "Too many failed log-in attempts. Try again in {seconds} seconds."
+
+
+def client_address(request) -> str:
+    # DRF's rule, so the throttles and this guard agree behind proxies (NUM_PROXIES).
+    return BaseThrottle().get_ident(request) or "unknown"
+
+
+def _subjects(*, username: str | None, address: str | None) -> list[tuple[str, int]]:
+    """(cache key stem, failure limit) of each thing a failure counts against."""
+    subjects = []
+    if username:
+        # Hashed: any string may be typed as a username, and cache keys must be tame.
+        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        subjects.append((f"login:username:{digest}", settings.LOGIN_FAILURES_PER_USERNAME))
+    if address:
+        subjects.append((f"login:address:{address}", settings.LOGIN_FAILURES_PER_ADDRESS))
+    return subjects
+
+
+def login_failure_record(*, username: str | None, address: str | None) -> None:
+    window = int(settings.LOGIN_FAILURE_WINDOW.total_seconds())
+    for stem, limit in _subjects(username=username, address=address):
+        cache.add(f"{stem}:failures", 0, window)
+        try:
+            failures = cache.incr(f"{stem}:failures")
+        except ValueError:  # expired between add and incr
+            cache.set(f"{stem}:failures", failures := 1, window)
+        if failures >= limit:
+            lockout = min(
+                settings.LOGIN_LOCKOUT.total_seconds() * 2 ** (failures - limit),
+                settings.LOGIN_LOCKOUT_MAX.total_seconds(),
+            )
+            cache.set(f"{stem}:locked_until", time.time() + lockout, math.ceil(lockout))
+
+
+def login_retry_after(*, username: str | None, address: str | None) -> int:
+    """Seconds until this username and address may try again; 0 when they may now."""
+    keys = [f"{stem}:locked_until" for stem, _limit in _subjects(username=username, address=address)]
+    until = max(cache.get_many(keys).values(), default=0)
+    return max(0, math.ceil(until - time.time()))
+
+
+def login_success_record(*, username: str | None) -> None:
+    for stem, _limit in _subjects(username=username, address=None):
+        cache.delete_many([f"{stem}:failures", f"{stem}:locked_until"])
+
+
+def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    username = credentials.get("username")
+    login_failure_record(
+        username=username if isinstance(username, str) else None,
+        address=client_address(request) if request is not None else None,
+    )
+
+
+def _on_logged_in(sender, request, user, **kwargs) -> None:
+    login_success_record(username=user.get_username())
+
+
+def connect_signals() -> None:
+    user_login_failed.connect(_on_login_failed, dispatch_uid="login_guard_failed")
+    user_logged_in.connect(_on_logged_in, dispatch_uid="login_guard_logged_in")
+
+
+def submitted_username(request) -> str | None:
+    """The username a log-in POST carries, from a JSON body or a form."""
+    if (request.content_type or "").lower() == "application/json":
+        try:
+            document = orjson.loads(request.body)
+        except orjson.JSONDecodeError:
+            return None
+        username = document.get("username") if isinstance(document, dict) else None
+    else:
+        username = request.POST.get("username")
+    return username if isinstance(username, str) else None
+
+
+def locked_out_response(request, seconds: int) -> HttpResponse:
+    message = TOO_MANY.format(seconds=seconds)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        response = HttpResponse(
+            f'<!doctype html><title>Too many attempts</title><p role="alert">{message}</p>'
+            f'<p><a href="{request.path}">Back to log-in</a></p>',
+            status=429,
+        )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class LoginGuardMiddleware:
+    """Refuse log-in POSTs from a locked-out username or address (LOGIN_GUARD_PATHS),
+    and clear a username's failures when the token endpoint says its password was right."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        if not self._guards(request):
+            return self.get_response(request)
+        return self._before(request) or self._after(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        if not self._guards(request):
+            return await self.get_response(request)
+        refused = await sync_to_async(self._before)(request)
+        if refused:
+            return refused
+        response = await self.get_response(request)
+        return await sync_to_async(self._after)(request, response)
+
+    @staticmethod
+    def _guards(request) -> bool:
+        return request.method == "POST" and request.path in settings.LOGIN_GUARD_PATHS
+
+    @staticmethod
+    def _before(request) -> HttpResponse | None:
+        request.login_username = submitted_username(request)
+        seconds = login_retry_after(username=request.login_username, address=client_address(request))
+        return locked_out_response(request, seconds) if seconds else None
+
+    @staticmethod
+    def _after(request, response):
+        # The JWT endpoint logs nobody in (no user_logged_in signal): its 200 is the success.
+        if request.path.startswith("/api/") and response.status_code == 200:
+            login_success_record(username=request.login_username)
+        return response
