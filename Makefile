@@ -34,6 +34,11 @@ run: install static
 		--signals temperature=sine,humidity=noisy_cosine & \
 	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
 
+# Production layout on this machine (README, "Running in production"): DEBUG off,
+# PostgreSQL and Redis, WSGI workers for HTTP and ASGI for /ws/ behind one address.
+serve: install static services
+	$(BIN)/python deploy/serve.py
+
 # Start the machine's services when they are down (the commands of this machine kind).
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -43,6 +48,7 @@ services:
 # Browser tests drive Debian's Chromium; MQTT tests use Debian's mosquitto clients.
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients)
 
 test: install services browser static
 	$(MAKE) test-sqlite

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -25,6 +27,12 @@ def device_by_token(*, token: str) -> Device | None:
     # costs far more than the indexed lookup (devices_device_token_digest_key) itself.
     found = list(Device.objects.raw("SELECT * FROM devices_device WHERE token_digest = %s", [token_digest(token)]))
     return found[0] if found else None
+
+
+def devices_with_token_by_id(*, device_ids: Iterable[int]) -> dict[int, Device]:
+    """The devices among these ids that hold a token (MQTT ingest: a revoked device's
+    messages still queued at the broker are not stored)."""
+    return {device.pk: device for device in Device.objects.filter(pk__in=device_ids, token_digest__isnull=False)}
 
 
 def device_name_taken(*, owner, name: str, exclude_id: int | None = None) -> bool:

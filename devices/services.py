@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from devices import tokens
+from devices import broker, tokens
 from devices.models import Device
 
 NAME_TAKEN = "You already have a device with this name."
@@ -38,6 +39,7 @@ def device_create(
     device = Device(owner=owner, name=name.strip(), type=type, description=description, config=config or {})
     token = _token_assign(device)
     _save_checking_name(device)
+    _broker_credentials_after_commit(device, token)
     return device, token
 
 
@@ -51,6 +53,7 @@ def device_update(*, device: Device, **fields: Any) -> Device:
 
 
 def device_delete(*, device: Device) -> None:
+    transaction.on_commit(partial(broker.device_credentials_remove, device_id=device.pk))
     device.delete()
 
 
@@ -58,6 +61,7 @@ def device_token_rotate(*, device: Device) -> str:
     """Issue a new token; the old one stops working on its very next request."""
     token = _token_assign(device)
     device.save(update_fields=["token_digest", "token_ciphertext", "token_hint", "token_issued_at"])
+    _broker_credentials_after_commit(device, token)
     return token
 
 
@@ -67,6 +71,12 @@ def device_token_revoke(*, device: Device) -> None:
     device.token_hint = ""
     device.token_issued_at = None
     device.save(update_fields=["token_digest", "token_ciphertext", "token_hint", "token_issued_at"])
+    transaction.on_commit(partial(broker.device_credentials_remove, device_id=device.pk))
+
+
+def _broker_credentials_after_commit(device: Device, token: str) -> None:
+    # After the commit: the broker must never hold a token the database rolled back.
+    transaction.on_commit(partial(broker.device_credentials_set, device_id=device.pk, token=token))
 
 
 def device_token_plain(*, device: Device) -> str | None:

@@ -1,11 +1,13 @@
 from django.urls import path
 
 from telemetry.image_views import TelemetryImageView
+from telemetry.thingsboard_views import ThingsBoardTelemetryView
 from telemetry.views import ExportView, ReadingSeriesView, SensorListView, TelemetryView
 
 urlpatterns = [
     path("telemetry/", TelemetryView.as_view(), name="telemetry"),
     path("telemetry/image/", TelemetryImageView.as_view(), name="telemetry-image"),
+    path("v1/<str:device_token>/telemetry", ThingsBoardTelemetryView.as_view(), name="thingsboard-telemetry"),
     path("devices/<int:pk>/sensors/", SensorListView.as_view(), name="device-sensors"),
     path("devices/<int:pk>/readings/", ReadingSeriesView.as_view(), name="device-readings"),
     path("export.csv", ExportView.as_view(), name="export-csv"),

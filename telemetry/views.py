@@ -69,21 +69,26 @@ def is_json(content_type: str) -> bool:
 def ingest_request(request, device) -> Response:
     """Parse, validate and store a telemetry body: shared by every device HTTP endpoint."""
     try:
-        if not is_json(request.content_type or ""):
-            raise payloads.PayloadError("Send the body as application/json.", field="Content-Type", status=415)
-        body = read_body(request)
-        key = idempotency_key(request)
-        now = timezone.now()
-        readings = payloads.parse_readings(payloads.parse_json(body), now=now, limits=payload_limits())
-        if key is None:
-            result = services.readings_ingest(device=device, readings=readings, received_at=now)
-        else:
-            result = services.readings_ingest_once(
-                device=device, readings=readings, received_at=now, idempotency_key=key, body=body
-            )
+        result = ingest_body(request, device)
     except payloads.PayloadError as error:
         return Response(error.as_json(), status=error.status)
     return Response(result.as_json(), status=status.HTTP_201_CREATED)
+
+
+def ingest_body(request, device, *, json_content_type: bool = True) -> services.IngestResult:
+    """The readings of a request, stored; PayloadError for a bad one. Firmware written
+    for ThingsBoard may not label its JSON, so that endpoint passes json_content_type=False."""
+    if json_content_type and not is_json(request.content_type or ""):
+        raise payloads.PayloadError("Send the body as application/json.", field="Content-Type", status=415)
+    body = read_body(request)
+    key = idempotency_key(request)
+    now = timezone.now()
+    readings = payloads.parse_readings(payloads.parse_json(body), now=now, limits=payload_limits())
+    if key is None:
+        return services.readings_ingest(device=device, readings=readings, received_at=now)
+    return services.readings_ingest_once(
+        device=device, readings=readings, received_at=now, idempotency_key=key, body=body
+    )
 
 
 class TelemetryView(APIView):

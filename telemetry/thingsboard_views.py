@@ -1,0 +1,47 @@
+"""ThingsBoard's device HTTP API, so that firmware written for it works by changing the host.
+
+`POST /api/v1/{device_token}/telemetry` takes ThingsBoard's payloads (a flat object,
+`{"ts": <ms>, "values": {...}}`, or an array of either; all are forms our telemetry
+parser knows) and answers as ThingsBoard does: 200 with an empty body once stored, 401
+for an unknown or revoked token, 400 for a bad body (with our JSON error naming the
+field). The token rides in the path: README, "ThingsBoard-compatible HTTP".
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from devices.selectors import device_by_token
+from telemetry.payloads import PayloadError
+from telemetry.views import ingest_body
+
+
+class ThingsBoardTelemetryView(APIView):
+    authentication_classes: list = []  # the token is in the path
+    permission_classes = [AllowAny]
+    parser_classes: list = []  # the body is parsed in one pass by telemetry.payloads
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.ANY},
+        responses={200: OpenApiResponse(description="stored; empty body"),
+                   400: OpenApiResponse(description="bad body"), 401: OpenApiResponse(description="bad token")},
+        summary="ThingsBoard-compatible telemetry (device token in the path)",
+    )
+    def post(self, request, device_token: str):
+        device = device_by_token(token=device_token)
+        if device is None:
+            return Response({"detail": "Invalid or revoked device token."}, status=401)
+        try:
+            ingest_body(request, device, json_content_type=False)
+        except PayloadError as error:
+            return Response(error.as_json(), status=error.status)
+        return Response(status=200)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Django's request logger writes the path of every 4xx and 5xx, and here the
+        # path holds the device token.
+        response._has_been_logged = True
+        return response
