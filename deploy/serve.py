@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""`make serve`: the production layout on one machine, in the foreground.
+
+    front proxy :8000 ─┬─ /ws/  → uvicorn (ASGI, WebSockets)        127.0.0.1:8002
+                       └─ else  → gunicorn (WSGI sync workers)       127.0.0.1:8001
+    sendalerts, mqtt_ingest (when those commands exist; mqtt_ingest when MQTT_HOST is set)
+
+DEBUG off, PostgreSQL (DATABASE_URL, default the local `iotsite` database, created when
+missing), Redis (REDIS_URL) for the cache and channel layer, JSON logs with request
+ids. Before serving: the deploy check, collectstatic and migrate. Ctrl-C stops all.
+Production runs the same pieces under systemd (deploy/systemd/) behind nginx.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+# Helpers that exit are started again after this long (systemd's RestartSec).
+RESTART_DELAY_S = 5
+
+
+def log(message: str) -> None:
+    print(f"[serve] {message}", file=sys.stderr, flush=True)
+
+
+def secret_key() -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = ROOT / ".secret_key"  # the same git-ignored file `make run` uses
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def environment() -> dict[str, str]:
+    env = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/iotsite",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "LOG_FORMAT": "json",
+        "DB_CONN_MAX_AGE": "60",
+        **os.environ,
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+    }
+    env["SECRET_KEY"] = secret_key()
+    return env
+
+
+def database_create_if_missing(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    if not parts.scheme.startswith("postgres"):
+        return
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            log(f"creating database {name}")
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def command_exists(env: dict[str, str], name: str) -> bool:
+    found = subprocess.run([str(BIN / "python"), "manage.py", "help", name], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    return found.returncode == 0
+
+
+class Supervisor:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.processes: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.stopping = False
+
+    def start(self, name: str, command: list[str], **env: str) -> None:
+        log(f"starting {name}: {' '.join(command)}")
+        process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **env}, start_new_session=True)
+        self.processes[name] = (command, env, process)
+
+    def stop(self, *_signal) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+        restart_at: dict[str, float] = {}
+        while not self.stopping:
+            time.sleep(0.5)
+            now = time.monotonic()
+            for name, (command, env, process) in list(self.processes.items()):
+                if process.poll() is None:
+                    continue
+                if name not in restart_at:
+                    log(f"{name} exited with {process.returncode}; starting it again in {RESTART_DELAY_S} s")
+                    restart_at[name] = now + RESTART_DELAY_S
+                elif now >= restart_at[name]:
+                    del restart_at[name]
+                    self.start(name, command, **env)
+        for _command, _env, process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _command, _env, process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log("stopped")
+
+
+def main() -> None:
+    env = environment()
+    listen = env.get("SERVE_ADDRESS", "127.0.0.1:8000")
+    http, ws = env.get("WEB_BIND", "127.0.0.1:8001"), env.get("WS_BIND", "127.0.0.1:8002")
+    database_create_if_missing(env["DATABASE_URL"])
+    manage(env, "check", "--deploy", "--fail-level", "ERROR")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "migrate", "--noinput", "-v1")
+
+    supervisor = Supervisor(env)
+    supervisor.start("web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py",
+                             "--bind", http])
+    ws_host, _, ws_port = ws.rpartition(":")
+    supervisor.start("ws", [str(BIN / "uvicorn"), "iotsite.asgi:application", "--host", ws_host, "--port", ws_port,
+                            "--workers", env.get("WS_WORKERS", "1"), "--no-access-log", "--log-level", "warning", "--proxy-headers",
+                            "--ws-max-size", env.get("WS_MAX_BYTES", "65536")],
+                     # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
+                     DB_CONN_MAX_AGE="0", DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4")
+    supervisor.start("proxy", [str(BIN / "python"), "deploy/proxy.py", "--listen", listen, "--http", http, "--ws", ws])
+    if command_exists(env, "sendalerts"):
+        supervisor.start("sendalerts", [str(BIN / "python"), "manage.py", "sendalerts"])
+    if command_exists(env, "mqtt_ingest"):
+        if env.get("MQTT_HOST"):
+            supervisor.start("mqtt_ingest", [str(BIN / "python"), "manage.py", "mqtt_ingest"])
+        else:
+            log("mqtt_ingest not started: set MQTT_HOST (and MQTT_PASSWORD) to the broker, see deploy/mosquitto/")
+    log(f"serving http://{listen} (HTTP API, pages and /ws/); Ctrl-C stops")
+    supervisor.run()
+
+
+if __name__ == "__main__":
+    main()
