@@ -41,6 +41,8 @@ MAX_CANDIDATES = 8
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
 MIN_CONFIDENCE = 0.35  # below this the best candidate is not taken for a display
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
+NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
+MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
 DIGIT_OF_SEGMENTS: dict[frozenset[str], str] = {
@@ -94,7 +96,7 @@ def _count(calibration: dict[str, Any], key: str, smallest: int) -> int | None:
 class PanelReading:
     text: str
     confidence: float
-    cells: int  # digit cells seen, minus signs included
+    cells: int  # digits read
 
 
 class Implausible(ReadError):
@@ -148,7 +150,10 @@ def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
 
 def _brightness(image: np.ndarray) -> np.ndarray:
     """The largest colour channel: red, green and blue LEDs and grey LCDs all stand out in it."""
-    return np.ascontiguousarray(image.max(axis=2) if image.ndim == 3 else image)
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    blue, green, red = cv2.split(image)
+    return cv2.max(cv2.max(blue, green), red)
 
 
 def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelReading:
@@ -310,17 +315,27 @@ def _digits_look_dark(panel: np.ndarray) -> bool:
 
 
 def _stroke_map(panel: np.ndarray, dark: bool) -> np.ndarray:
-    """Stroke strength 0..1 per pixel: strokes of the given polarity, scaled by their neighbours."""
+    """Stroke strength 0..1 per pixel for strokes of the given polarity.
+
+    Dark strokes are measured against the panel's local level (a ratio, so shade and
+    a dim corner do not matter); lit strokes by how far they rise above it. Each pixel
+    is then scaled by the strongest stroke nearby, with a floor that keeps the faint
+    unlit segments of an LCD faint.
+    """
     size = PANEL_HEIGHT // 4 | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    operation = cv2.MORPH_BLACKHAT if dark else cv2.MORPH_TOPHAT
-    strokes = cv2.morphologyEx(cv2.GaussianBlur(panel, (3, 3), 0), operation, kernel).astype(np.float32)
+    smooth = cv2.GaussianBlur(panel, (3, 3), 0).astype(np.float32)
+    if dark:
+        level = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel)
+        strokes = 255.0 * (level - smooth) / np.maximum(level, 40.0)
+    else:
+        strokes = smooth - cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel)
     peak = float(np.percentile(strokes, 99.5))
     if peak < 12:
         raise ReadError("no strokes on the panel")
-    nearby = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * PANEL_HEIGHT // 2 | 1, PANEL_HEIGHT // 2 | 1)))
-    nearby = cv2.blur(nearby, (PANEL_HEIGHT // 2, PANEL_HEIGHT // 4))
-    return np.clip(strokes / np.maximum(nearby, 0.45 * peak), 0, 1)
+    window = cv2.getStructuringElement(cv2.MORPH_RECT, (PANEL_HEIGHT | 1, PANEL_HEIGHT // 2 | 1))
+    nearby = cv2.blur(cv2.dilate(strokes, window), (PANEL_HEIGHT // 2, PANEL_HEIGHT // 4))
+    return np.clip(strokes / np.maximum(nearby, NEARBY_FLOOR * peak), 0, 1)
 
 
 @dataclass
@@ -440,6 +455,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     margins: list[float] = []
     scores = [_segment_scores(strokes, cell, band, stroke) for cell in cells]
     lit_level = _lit_level(scores, cells)
+    if lit_level < MIN_LIT_LEVEL:
+        raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
     for index, (cell, cell_scores) in enumerate(zip(cells, scores)):
         if cell.kind == "minus":
@@ -469,7 +486,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     confidence = (0.5 + 0.5 * min(margins)) * penalty
     if len(cells) == 1:
         confidence *= 0.85  # one digit alone is weak evidence that this is a display
-    return PanelReading(text, float(np.clip(confidence, 0, 1)), len(cells))
+    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
 
 
 def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> None:
@@ -520,6 +537,10 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
     while len(cells) > 1 and cells[-1].kind == "minus":
         cells.pop()
         penalty *= 0.7
+    # A minus sign sits right before the number; a dash further off is something else.
+    while len(cells) > 1 and cells[0].kind == "minus" and cells[1].left - cells[0].right > 0.8 * height:
+        cells.pop(0)
+        penalty *= 0.85
     return cells, penalty
 
 
@@ -631,7 +652,7 @@ def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Ban
 
 def _lit_level(scores: list[dict[str, float]], cells: list[Cell]) -> float:
     values = [v for s, c in zip(scores, cells) if c.kind != "minus" for v in s.values()]
-    return max(float(np.percentile(values, 85)) if values else 1.0, 0.3)
+    return float(np.percentile(values, 85)) if values else 0.0
 
 
 def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int) -> tuple[str, float]:
