@@ -8,14 +8,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iotsite.settings")
 # Django must be set up before the routing imports models.
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
+from telemetry.live_auth import JwtQueryStringAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # The session cookie (browsers), or ?token=<access JWT> (scripts, apps).
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -242,12 +242,27 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # The prefix keeps apart servers (or test runs) that share one Redis:
+            # pub/sub channels ignore the database number.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": envstr("CHANNEL_LAYER_PREFIX", "asgi")},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # A consumer that falls behind loses messages past `capacity`, and an unread
+    # message is dropped after `expiry` seconds: memory stays bounded.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 100, "expiry": 60}}
+    }
+
+# Live push (/ws/live/): how long ingestion may wait on the channel layer, how many
+# messages a slow browser may have queued before newer ones are dropped, and what a
+# browser may send (bytes per message, messages per second, device subscriptions).
+LIVE_SEND_TIMEOUT = envfloat("LIVE_SEND_TIMEOUT", 0.5)
+LIVE_CLIENT_QUEUE = envint("LIVE_CLIENT_QUEUE", 64)
+LIVE_MAX_MESSAGE_BYTES = envint("LIVE_MAX_MESSAGE_BYTES", 4096)
+LIVE_MESSAGES_PER_SECOND = envfloat("LIVE_MESSAGES_PER_SECOND", 10)
+LIVE_MAX_SUBSCRIPTIONS = envint("LIVE_MAX_SUBSCRIPTIONS", 200)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -110,15 +110,16 @@ export class LiveStream {
 }
 
 // Merge readings ({sensor, ts, value}) into uPlot columns [xs, ys1, ys2, ...] in
-// place: `series` maps a sensor key to its column (1, 2, ...). Times are seconds.
+// place: `series` maps a sensor key to its column (1, 2, ...), or to several (a
+// bucketed plot's avg, min and max all take a live reading's value). Times are seconds.
 // Readings of the same instant share a row; a row arriving out of order is put in
 // its place. Only the newest `maxPoints` rows are kept, and with `windowSeconds`
 // only those that recent, so a page open for hours holds a bounded buffer.
 export function mergeReadings(data, readings, { series, maxPoints = 2000, windowSeconds = null }) {
   const xs = data[0];
   for (const reading of readings) {
-    const column = series[reading.sensor];
-    if (column === undefined) continue;
+    const columns = series[reading.sensor];
+    if (columns === undefined) continue;
     const x = Date.parse(reading.ts) / 1000;
     let row = xs.length;
     if (row > 0 && x <= xs[row - 1]) {
@@ -128,7 +129,7 @@ export function mergeReadings(data, readings, { series, maxPoints = 2000, window
       xs.splice(row, 0, x);
       for (let index = 1; index < data.length; index += 1) data[index].splice(row, 0, null);
     }
-    data[column][row] = reading.value;
+    for (const column of [].concat(columns)) data[column][row] = reading.value;
   }
   let drop = Math.max(0, xs.length - maxPoints);
   if (windowSeconds != null && xs.length > 0) {

@@ -2,6 +2,7 @@
 // millions of readings still loads about one point per pixel. Zooming asks the
 // server again for the narrower range; a range that ends now refreshes itself.
 import { api, errorMessage } from "./api.js";
+import { LiveStream, mergeReadings } from "../live-stream.js";
 import { formatLocal } from "./time.js";
 
 // A range that ends now is asked for again about every 1/360 of its length
@@ -79,7 +80,7 @@ function plotHeight(width) {
   return width < 500 ? 220 : 280;
 }
 
-function plotOptions(card, series, { start, end }, width) {
+function plotOptions(card, series, { start, end, endsNow }, width) {
   const accent = cssVar("--accent");
   const muted = cssVar("--muted");
   const grid = cssVar("--border");
@@ -92,7 +93,8 @@ function plotOptions(card, series, { start, end }, width) {
     width,
     height: plotHeight(width),
     series: seriesList,
-    scales: { x: { time: true, range: () => [start / 1000, end / 1000] } },
+    // A range that ends now slides along with the live readings merged into it.
+    scales: { x: { time: true, range: () => (endsNow ? [(Date.now() - (end - start)) / 1000, Date.now() / 1000] : [start / 1000, end / 1000]) } },
     axes: [{ ...axis }, { ...axis, size: 60, values: (u, values) => values.map((v) => numberFormat.format(v)) }],
     cursor: {
       drag: { x: true, y: false, setScale: false },
@@ -219,6 +221,20 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden && list && window.uPlot && currentRange().endsNow) loadAll();
 });
 
+// Readings pushed over /ws/live/ join the plots of a range that ends now, between
+// the reloads above (a live reading is its own bucket: avg, min and max alike).
+function mergeLive(message) {
+  if (message.type !== "reading" || !currentRange().endsNow) return;
+  const { start, end } = currentRange();
+  for (const [card, plot] of plots) {
+    const readings = message.readings.filter((reading) => reading.sensor === card.dataset.sensor);
+    if (readings.length === 0) continue;
+    const columns = card.dataset.kind === "raw" ? 1 : [1, 2, 3];
+    mergeReadings(plot.data, readings, { series: { [card.dataset.sensor]: columns }, maxPoints: 2 * MAX_POINTS, windowSeconds: (end - start) / 1000 });
+    plot.setData(plot.data);
+  }
+}
+
 // uPlot is a classic script loaded with `defer`; module scripts run after it.
 if (list) {
   if (!window.uPlot) {
@@ -229,5 +245,6 @@ if (list) {
     wirePicker();
     list.querySelectorAll("[data-plot]").forEach((area) => resizeObserver.observe(area));
     loadAll();
+    new LiveStream({ onMessage: mergeLive }).subscribe(Number(list.dataset.deviceId));
   }
 }

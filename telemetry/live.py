@@ -1,0 +1,93 @@
+"""Live push: readings (and alerts) sent to the browsers watching, after commit.
+
+Every message goes to two channel-layer groups: the owner's (`live.user.<id>`), which
+every connection of that user joins, and, when it concerns a device, the device's
+(`live.device.<id>`), which a connection joins when it subscribes to that device.
+The message is encoded to JSON once here, not once per browser.
+
+Readings message, one per stored batch however large:
+    {"type": "reading", "device": 7,
+     "readings": [{"sensor": "temperature", "ts": "2026-11-24T15:00:00.123000Z", "value": 21.5}, ...]}
+A batch of exactly one reading also carries that reading's "sensor", "ts" and "value"
+at the top level, so a client watching one slow sensor need not unpack a list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import orjson
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from devices.models import Device
+from devices.selectors import devices_of_user
+from telemetry.payloads import ParsedReading
+
+logger = logging.getLogger(__name__)
+
+# Event types as the consumer's handlers see them (live.user → live_user).
+USER_EVENT = "live.user"
+DEVICE_EVENT = "live.device"
+
+
+def live_group_for_device(device_id: int) -> str:
+    return f"live.device.{device_id}"
+
+
+def live_group_for_user(user_id: int) -> str:
+    return f"live.user.{user_id}"
+
+
+def live_send(*, user_id: int, device_id: int | None, message: dict) -> None:
+    """Push a message to the user's live connections (and the device's watchers).
+
+    Called from ingestion and alerting after their commit: it waits at most
+    LIVE_SEND_TIMEOUT and never raises, since a live view going dark must never
+    fail or stall the write that caused it.
+    """
+    try:
+        async_to_sync(_live_send)(user_id=user_id, device_id=device_id, text=orjson.dumps(message).decode())
+    except Exception:
+        logger.exception("Live push to user %s (device %s) failed", user_id, device_id)
+
+
+async def _live_send(*, user_id: int, device_id: int | None, text: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    sends = [layer.group_send(live_group_for_user(user_id), {"type": USER_EVENT, "device": device_id, "text": text})]
+    if device_id is not None:
+        sends.append(
+            layer.group_send(live_group_for_device(device_id), {"type": DEVICE_EVENT, "device": device_id, "text": text})
+        )
+    await asyncio.wait_for(asyncio.gather(*sends), timeout=settings.LIVE_SEND_TIMEOUT)
+
+
+def iso_utc(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def readings_message(*, device_id: int, readings: Sequence[ParsedReading]) -> dict:
+    items = [{"sensor": reading.sensor, "ts": iso_utc(reading.ts), "value": reading.value} for reading in readings]
+    message: dict = {"type": "reading", "device": device_id, "readings": items}
+    if len(items) == 1:
+        message.update(items[0])
+    return message
+
+
+def readings_push(device: Device, readings: Sequence[ParsedReading]) -> None:
+    """The after-commit readings hook: one message for the whole stored batch."""
+    if not readings:  # every reading was a duplicate of one already pushed
+        return
+    live_send(user_id=device.owner_id, device_id=device.pk, message=readings_message(device_id=device.pk, readings=readings))
+
+
+def live_device_visible(*, user, device_id: int) -> bool:
+    """Whether the user may watch the device; another user's device is not visible,
+    exactly like a missing one."""
+    return devices_of_user(user=user).filter(pk=device_id).exists()

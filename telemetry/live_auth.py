@@ -1,0 +1,41 @@
+"""WebSocket authentication by `?token=<access JWT>`, for clients without a session.
+
+Sits inside AuthMiddlewareStack: a token, when given, decides alone (a bad or expired
+one leaves the connection anonymous even with a session cookie, so the consumer
+closes it with 4401). `scope["token_expires_at"]` lets the consumer close the
+connection when the token runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+
+@database_sync_to_async
+def user_for_access_token(raw_token: str):
+    """(user, expiry) for a valid access token, else (AnonymousUser, None)."""
+    authentication = JWTAuthentication()
+    try:
+        token = authentication.get_validated_token(raw_token)
+        user = authentication.get_user(token)
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return AnonymousUser(), None
+    if not user.is_active:
+        return AnonymousUser(), None
+    return user, datetime.fromtimestamp(token["exp"], tz=UTC)
+
+
+class JwtQueryStringAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if "token" in query:
+            scope = dict(scope)
+            scope["user"], scope["token_expires_at"] = await user_for_access_token(query["token"][0])
+        return await super().__call__(scope, receive, send)

@@ -1,0 +1,63 @@
+"""Who may open /ws/live/: a session or a valid access JWT; anyone else gets 4401."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.live.conftest import access_token_for, close_code, connected, in_own_loop, subscribe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@in_own_loop
+async def test_a_browser_with_a_session_cookie_may_subscribe(session_cookie, device):
+    communicator = await connected(cookie=session_cookie)
+    assert await subscribe(communicator, device.pk) == {"type": "subscribed", "device": device.pk}
+    await communicator.disconnect()
+
+
+@in_own_loop
+async def test_a_client_with_an_access_token_in_the_query_string_may_subscribe(user, device):
+    communicator = await connected(token=access_token_for(user))
+    assert await subscribe(communicator, device.pk) == {"type": "subscribed", "device": device.pk}
+    await communicator.disconnect()
+
+
+@in_own_loop
+async def test_a_client_without_credentials_is_closed_with_4401():
+    communicator = await connected()
+    assert await close_code(communicator) == 4401
+
+
+@in_own_loop
+async def test_an_expired_access_token_is_closed_with_4401(user):
+    communicator = await connected(token=access_token_for(user, lifetime=timedelta(seconds=-1)))
+    assert await close_code(communicator) == 4401
+
+
+@in_own_loop
+async def test_a_forged_token_is_closed_with_4401_even_beside_a_valid_session(session_cookie):
+    communicator = await connected(cookie=session_cookie, token="not.a.jwt")
+    assert await close_code(communicator) == 4401
+
+
+@pytest.fixture
+def refresh_token(user) -> str:
+    return str(RefreshToken.for_user(user))
+
+
+@in_own_loop
+async def test_a_refresh_token_is_not_accepted_in_place_of_an_access_token(refresh_token):
+    communicator = await connected(token=refresh_token)
+    assert await close_code(communicator) == 4401
+
+
+@in_own_loop
+async def test_the_connection_is_closed_with_4401_when_its_token_expires(user):
+    communicator = await connected(token=access_token_for(user, lifetime=timedelta(seconds=1)))
+    assert await subscribe(communicator, "*") == {"type": "subscribed", "device": "*"}
+    output = await communicator.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4401, "reason": "Token expired."}

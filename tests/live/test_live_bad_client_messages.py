@@ -1,0 +1,78 @@
+"""What a browser sends is checked: a clear error for a mistake, a close for abuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live.conftest import RECEIVE_TIMEOUT, close_code, connected, in_own_loop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def answer_to(session_cookie, *, text: str | None = None, payload=None) -> dict:
+    communicator = await connected(cookie=session_cookie)
+    if text is not None:
+        await communicator.send_to(text_data=text)
+    else:
+        await communicator.send_json_to(payload)
+    answer = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT)
+    await communicator.disconnect()
+    return answer
+
+
+@in_own_loop
+async def test_malformed_json_gets_an_error(session_cookie):
+    assert await answer_to(session_cookie, text="{subscribe") == {"type": "error", "field": None, "detail": "Malformed JSON."}
+
+
+@in_own_loop
+async def test_json_that_is_not_an_object_gets_an_error(session_cookie):
+    answer = await answer_to(session_cookie, payload=["subscribe", 1])
+    assert answer == {"type": "error", "field": None, "detail": "Send a JSON object."}
+
+
+@in_own_loop
+async def test_an_unknown_action_gets_an_error_naming_the_field(session_cookie):
+    answer = await answer_to(session_cookie, payload={"action": "delete", "device": 1})
+    assert answer["field"] == "action"
+
+
+@in_own_loop
+@pytest.mark.parametrize("device", [None, "7", 1.5, True, [1], "all"])
+async def test_a_device_that_is_not_an_id_or_star_gets_an_error_naming_the_field(session_cookie, device):
+    answer = await answer_to(session_cookie, payload={"action": "subscribe", "device": device})
+    assert answer == {"type": "error", "field": "device", "detail": 'A device id (an integer) or "*".'}
+
+
+@in_own_loop
+async def test_a_binary_frame_gets_an_error(session_cookie):
+    communicator = await connected(cookie=session_cookie)
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    answer = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT)
+    assert answer["type"] == "error" and "binary" in answer["detail"]
+    await communicator.disconnect()
+
+
+@in_own_loop
+async def test_a_message_over_the_size_limit_closes_with_4400(session_cookie, settings):
+    settings.LIVE_MAX_MESSAGE_BYTES = 100
+    communicator = await connected(cookie=session_cookie)
+    await communicator.send_json_to({"action": "subscribe", "device": "*", "padding": "x" * 100})
+    assert await close_code(communicator) == 4400
+
+
+@in_own_loop
+async def test_too_many_messages_close_with_4429(session_cookie, settings):
+    settings.LIVE_MESSAGES_PER_SECOND = 2
+    communicator = await connected(cookie=session_cookie)
+    for _ in range(6):
+        await communicator.send_json_to({"action": "subscribe", "device": "*"})
+    outputs = [await communicator.receive_output(timeout=RECEIVE_TIMEOUT) for _ in range(5)]
+    assert outputs[-1]["type"] == "websocket.close" and outputs[-1]["code"] == 4429
+
+
+@in_own_loop
+async def test_subscriptions_past_the_limit_get_an_error(session_cookie, device, settings):
+    settings.LIVE_MAX_SUBSCRIPTIONS = 0
+    answer = await answer_to(session_cookie, payload={"action": "subscribe", "device": device.pk})
+    assert answer["field"] == "device" and "At most 0 devices" in answer["detail"]

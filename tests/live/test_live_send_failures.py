@@ -1,0 +1,49 @@
+"""A failing channel layer never reaches the code that stored the readings."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from telemetry import live
+from tests.live.conftest import readings_at, store_readings
+
+
+class BrokenLayer:
+    async def group_send(self, group, message):
+        raise ConnectionError("Redis is down")
+
+
+class StuckLayer:
+    async def group_send(self, group, message):
+        import asyncio
+
+        await asyncio.sleep(10)
+
+
+def test_a_channel_layer_failure_is_logged_and_not_raised(monkeypatch, caplog):
+    monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
+    with caplog.at_level(logging.ERROR, logger="telemetry.live"):
+        live.live_send(user_id=1, device_id=2, message={"type": "alert"})
+    assert "Live push to user 1 (device 2) failed" in caplog.text
+
+
+def test_a_stuck_channel_layer_holds_the_caller_no_longer_than_the_send_timeout(monkeypatch, settings, caplog):
+    import time
+
+    settings.LIVE_SEND_TIMEOUT = 0.05
+    monkeypatch.setattr(live, "get_channel_layer", lambda: StuckLayer())
+    started = time.monotonic()
+    live.live_send(user_id=1, device_id=None, message={"type": "alert"})
+    assert time.monotonic() - started < 1
+    assert "failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingestion_succeeds_while_the_channel_layer_is_down(monkeypatch, device):
+    from telemetry.models import Reading
+
+    monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
+    store_readings(device, readings_at(5))
+    assert Reading.objects.filter(sensor__device=device).count() == 5
