@@ -40,6 +40,7 @@ DIAL_RADII = (0.18, 0.56)  # dial radius range, as fractions of the image's shor
 MIN_DIAL_SCORE = 0.25  # share of a circle's perimeter on edges, beyond chance
 NEEDLE_BAND = (0.25, 0.58)  # radii, as fractions of the dial radius, where only the needle runs
 NEEDLE_FIT = (0.15, 0.58)  # radii of the stretch of needle its angle is fitted on
+RIM_SECTORS = 36  # the dial's rim must be seen in at least half of these
 MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
 MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
 ImageLike = np.ndarray | str | Path
@@ -175,18 +176,52 @@ def _only_near(accumulator: np.ndarray, x: float, y: float, distance: float) -> 
 
 def _refine_circle(work: np.ndarray, center: tuple[float, float],
                    radius: float) -> tuple[tuple[float, float], float]:
-    """Fit the circle to the edge points near the coarse one; keep the coarse one if unsure."""
+    """Place the dial's rim to a pixel: the circle near the coarse one seen all the way round.
+
+    A dial has several concentric rims (face, bezel inside and out) a few pixels apart,
+    and uneven light hides each in places; the top of one and the bottom of another can
+    pass for a circle whose centre is off. So each centre near the coarse one is scored
+    by how many of 36 sectors hold edge points at one common radius, and only the best
+    rim's points are fitted. Keeps the coarse circle if unsure.
+    """
     edges = canny(work, sigma=1.2, low_threshold=10, high_threshold=25)
-    ys, xs = np.nonzero(edges)
-    fitted_center, fitted_radius = center, radius
-    for tolerance in (0.07, 0.035):
-        distance = np.hypot(xs - fitted_center[0], ys - fitted_center[1])
-        near = np.abs(distance - fitted_radius) < max(2.5, tolerance * fitted_radius)
+    ys, xs = (coordinates.astype(np.float32) for coordinates in np.nonzero(edges))
+    band = np.abs(np.hypot(xs - center[0], ys - center[1]) - radius) < max(5.0, 0.18 * radius)
+    xs, ys = xs[band], ys[band]
+    if xs.size < 20:
+        return center, radius
+    reach = max(2, int(round(0.06 * radius)))
+    offsets = np.arange(-reach, reach + 1, 1.0, dtype=np.float32)
+    candidate_x = (center[0] + offsets[None, :] + 0 * offsets[:, None]).ravel()
+    candidate_y = (center[1] + offsets[:, None] + 0 * offsets[None, :]).ravel()
+    dx, dy = xs[None, :] - candidate_x[:, None], ys[None, :] - candidate_y[:, None]
+    distance = np.rint(np.hypot(dx, dy) - radius).astype(np.int64)
+    sector = ((np.arctan2(dy, dx) + math.pi) / (2 * math.pi) * RIM_SECTORS).astype(np.int64) % RIM_SECTORS
+    span = int(max(5.0, 0.18 * radius)) + reach + 2
+    keep = np.abs(distance) < span
+    radius_bins = 2 * span + 1
+    candidate = np.broadcast_to(np.arange(candidate_x.size)[:, None], distance.shape)
+    index = (candidate[keep] * radius_bins + distance[keep] + span) * RIM_SECTORS + sector[keep]
+    counts = np.bincount(index, minlength=candidate_x.size * radius_bins * RIM_SECTORS)
+    counts = counts.reshape(candidate_x.size, radius_bins, RIM_SECTORS)
+    # A rim one pixel wide may fall either side of a rounding: look at three radii at once.
+    counts = counts[:, :-2] + counts[:, 1:-1] + counts[:, 2:]
+    coverage = (counts > 0).sum(axis=2)
+    # Radial tick marks cross every radius in every sector; a rim is the circle seen all
+    # round that also holds the most points.
+    points = np.where(coverage >= 0.9 * coverage.max(), counts.sum(axis=2), -1)
+    best_candidate, best_bin = np.unravel_index(int(np.argmax(points)), points.shape)
+    if coverage[best_candidate, best_bin] < RIM_SECTORS // 2:
+        return center, radius
+    fitted_center = (float(candidate_x[best_candidate]), float(candidate_y[best_candidate]))
+    fitted_radius = radius + best_bin + 1 - span
+    for tolerance in (1.5, 1.2):
+        near = np.abs(np.hypot(xs - fitted_center[0], ys - fitted_center[1]) - fitted_radius) < tolerance
         if near.sum() < 20:
             return center, radius
         fitted_center, fitted_radius = _fit_circle(xs[near].astype(float), ys[near].astype(float))
     moved = math.hypot(fitted_center[0] - center[0], fitted_center[1] - center[1])
-    if moved > 0.1 * radius or abs(fitted_radius - radius) > 0.1 * radius:
+    if moved > 0.1 * radius or abs(fitted_radius - radius) > 0.2 * radius:
         return center, radius
     return fitted_center, fitted_radius
 
@@ -248,9 +283,13 @@ def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[floa
     if max(contrasts) < MIN_NEEDLE_CONTRAST:
         raise ReadError("no needle found: nothing runs from the dial centre towards the scale")
     found: list[tuple[float, Needle]] = []
-    for contrast, (profile, response) in sorted(zip(contrasts, profiled), key=lambda item: -item[0]):
+    order = sorted(range(len(profiled)), key=lambda i: -contrasts[i])
+    if len(profiled) == 3 and contrasts[2] >= 0.5 * max(contrasts):
+        # Ticks and numbers are black or white: a coloured needle stands alone in chroma.
+        order = [2] + [i for i in order if i != 2]
+    for contrast, (profile, response) in ((contrasts[i], profiled[i]) for i in order):
         if contrast < MIN_NEEDLE_CONTRAST:
-            break
+            continue
         axes = _hough_axes(response, center, radius)
         angle = _choose_direction(profile, axes)
         angle, beside = _fit_needle(response, center, radius, angle)
