@@ -187,7 +187,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
 
 def _preference(reading: PanelReading) -> float:
     """Confidence, with a bonus per digit: a candidate cut through the panel reads fewer digits."""
-    return reading.confidence + 0.05 * min(reading.cells, 8)
+    return reading.confidence + 0.08 * min(reading.cells, 8)
 
 
 def _pyramid(brightness: np.ndarray) -> list[np.ndarray]:
@@ -218,7 +218,7 @@ def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndar
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             quad = _rectangle_quad(contour, height * width)
-            if quad is not None:
+            if quad is not None and not _against_frame_edge(quad, width, height):
                 scored.append((_stroke_promise(work, quad), quad))
     scored.sort(key=lambda item: -item[0])
     quads: list[np.ndarray] = []
@@ -229,6 +229,12 @@ def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndar
             break
     whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
     return quads + [whole]
+
+
+def _against_frame_edge(quad: np.ndarray, width: int, height: int) -> bool:
+    """Two corners on the frame's edge: a region of background cut off by the frame, not a panel."""
+    near = (quad[:, 0] <= 2) | (quad[:, 1] <= 2) | (quad[:, 0] >= width - 3) | (quad[:, 1] >= height - 3)
+    return int(near.sum()) >= 2
 
 
 def _rectangle_quad(contour: np.ndarray, image_area: float) -> np.ndarray | None:
@@ -349,28 +355,53 @@ class Band:
 
 
 def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
-    ink = _ink_mask(strokes)
+    ink, cut = _ink_mask(strokes)
     band = _digit_band(ink)
+    penalty = 0.5 if _cuts_digits(cut, band) else 1.0
+    if not _has_margins(ink, band):
+        penalty *= 0.75  # digits up against the candidate's edge: maybe a piece of the panel
     margin = max(2, band.height // 8)
     top, bottom = max(0, band.top - margin), min(ink.shape[0], band.bottom + margin)
     strokes, ink = strokes[top:bottom], ink[top:bottom]
     band = Band(band.top - top, band.bottom - top)
     shear = _slant(strokes, band)
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
-    return _read_row(strokes, ink, band, options)
+    reading = _read_row(strokes, ink, band, options)
+    return PanelReading(reading.text, reading.confidence * penalty, reading.cells)
 
 
-def _ink_mask(strokes: np.ndarray) -> np.ndarray:
-    """Stroke pixels, without specks and without whatever touches the panel's edge."""
+def _has_margins(ink: np.ndarray, band: Band) -> bool:
+    """Whether the digit row keeps clear of the panel's edges, as on a real panel."""
+    height = band.height
+    columns = np.flatnonzero(ink[band.top:band.bottom].any(axis=0))
+    return bool(band.top >= 0.05 * height and ink.shape[0] - band.bottom >= 0.05 * height
+                and columns[0] >= 0.2 * height and ink.shape[1] - columns[-1] >= 0.2 * height)
+
+
+def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Stroke pixels, without specks and without whatever touches the panel's edge.
+
+    Also the rows (top, bottom) of the marks dropped at the left and right edges.
+    """
     ink = (strokes > 0.45).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height, width = ink.shape
     keep = np.zeros(count, bool)
+    cut: list[tuple[int, int]] = []
     for label in range(1, count):
         x, y, w, h, area = stats[label]
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
         keep[label] = area >= 10 and not touches_edge
-    return keep[labels]
+        if (x == 0 or x + w == width) and area >= 10:
+            cut.append((int(y), int(y + h)))
+    return keep[labels], cut
+
+
+def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
+    """Whether a mark dropped at the side looks like part of a digit: the candidate cuts the row."""
+    height = band.height
+    return any(top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height
+               and bottom - top >= 0.3 * height for top, bottom in cut)
 
 
 def _digit_band(ink: np.ndarray) -> Band:
