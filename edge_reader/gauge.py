@@ -35,7 +35,7 @@ from edge_reader.calibration import validate_calibration
 from edge_reader.result import Reading, ReadError
 
 WORK_SIDE = 320  # longest side of the working image, pixels
-COARSE_SIDE = 160  # longest side of the image the dial is searched in
+COARSE_SIDE = 128  # longest side of the image the dial is searched in
 DIAL_RADII = (0.18, 0.56)  # dial radius range, as fractions of the image's shorter side
 MIN_DIAL_SCORE = 0.25  # share of a circle's perimeter on edges, beyond chance
 NEEDLE_BAND = (0.25, 0.58)  # radii, as fractions of the dial radius, where only the needle runs
@@ -190,7 +190,7 @@ def _refine_circle(work: np.ndarray, center: tuple[float, float],
     xs, ys = xs[band], ys[band]
     if xs.size < 20:
         return center, radius
-    reach = max(2, int(round(0.06 * radius)))
+    reach = 4  # working pixels: two coarse pixels, more than the coarse search is ever off
     offsets = np.arange(-reach, reach + 1, 1.0, dtype=np.float32)
     candidate_x = (center[0] + offsets[None, :] + 0 * offsets[:, None]).ravel()
     candidate_y = (center[1] + offsets[:, None] + 0 * offsets[None, :]).ravel()

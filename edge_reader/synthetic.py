@@ -335,17 +335,19 @@ def random_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) 
     )
 
 
-def random_gauge(rng: np.random.Generator, size: tuple[int, int] | None = None,
-                 ) -> tuple[np.ndarray, dict[str, Any], float, GaugeStyle]:
-    """A random gauge image, its calibration, the value it shows and its style."""
+def random_gauge(rng: np.random.Generator, size: tuple[int, int] | None = None, *,
+                 known_geometry: bool = False) -> tuple[np.ndarray, dict[str, Any], float, GaugeStyle]:
+    """A random gauge image, its calibration, the value it shows and its style.
+
+    With `known_geometry` the calibration holds the dial's centre and radius, as a fixed
+    camera's does.
+    """
     style = random_style(rng)
     scene = random_scene(rng, size)
     span = style.max_value - style.min_value
     # A full-circle dial shows min and max at the same place; stay off the seam.
     margin = 0.01 if style.sweep == 360 else 0.0
     value = style.min_value + span * float(rng.uniform(margin, 1 - margin))
-    return draw_gauge(value, style, scene), calibration_for(style, scene), value, style
+    calibration = calibration_for(style, scene, known_geometry=known_geometry)
+    return draw_gauge(value, style, scene), calibration, value, style
 
-
-def with_direction(style: GaugeStyle, direction: str) -> GaugeStyle:
-    return replace(style, direction=direction)
