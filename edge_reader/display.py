@@ -39,8 +39,9 @@ PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
 MAX_PANEL_WIDTH = 1100
 MAX_CANDIDATES = 8
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
-MIN_CONFIDENCE = 0.35  # below this the best candidate is not taken for a display
+MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
+MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
@@ -333,11 +334,12 @@ def _stroke_map(panel: np.ndarray, dark: bool) -> np.ndarray:
     smooth = cv2.GaussianBlur(panel, (3, 3), 0).astype(np.float32)
     if dark:
         level = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel)
-        strokes = 255.0 * (level - smooth) / np.maximum(level, 40.0)
+        # The floor keeps sensor noise on a dark panel from turning into large ratios.
+        strokes = 255.0 * (level - smooth) / np.maximum(level, 100.0)
     else:
         strokes = smooth - cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel)
     peak = float(np.percentile(strokes, 99.5))
-    if peak < 12:
+    if peak < MIN_STROKE_CONTRAST:
         raise ReadError("no strokes on the panel")
     window = cv2.getStructuringElement(cv2.MORPH_RECT, (PANEL_HEIGHT | 1, PANEL_HEIGHT // 2 | 1))
     nearby = cv2.blur(cv2.dilate(strokes, window), (PANEL_HEIGHT // 2, PANEL_HEIGHT // 4))
@@ -516,7 +518,9 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
     if len(cells) == 1:
-        confidence *= 0.85  # one digit alone is weak evidence that this is a display
+        confidence = min(confidence * 0.85, 0.7)  # one digit alone is weak evidence of a display
+        if text == "1":
+            confidence = min(confidence, 0.4)  # and a lone bar could be anything
     return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
 
 
@@ -564,6 +568,8 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
     cells = _split_wide(cells, height)
+    if any(cell.right - cell.left > 0.95 * height for cell in cells):
+        raise ReadError("marks too wide to be digits")
     # A minus sign only leads; stray marks before the number are ignored.
     while len(cells) > 1 and cells[-1].kind == "minus":
         cells.pop()

@@ -21,6 +21,8 @@ SEGMENTS_OF: dict[str, str] = {
     "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg",
     "5": "acdfg", "6": "acdefg", "7": "abc", "8": "abcdefg", "9": "abcdfg",
     "-": "g", " ": "",
+    # Letters a meter shows for errors and units: no digit, so a reader must refuse them.
+    "E": "adefg", "H": "bcefg", "L": "def", "P": "abefg", "o": "cdeg", "°": "abfg",
 }
 # Some makers draw 6 without its top bar, 7 with a left bar, 9 without its bottom bar.
 VARIANT_SEGMENTS_OF: dict[str, str] = {"6": "cdefg", "7": "abcf", "9": "abcfg"}
@@ -73,7 +75,7 @@ class Camera:
 @dataclass
 class DrawnDisplay:
     image: np.ndarray
-    text: str  # as displayed, e.g. "-12.5"
+    text: str  # as displayed, e.g. "-12.5"; may hold letters (see SEGMENTS_OF)
     value: float
     calibration: dict[str, Any]
     panel_quad: np.ndarray  # the panel's corners in the frame, clockwise from top left
@@ -209,7 +211,10 @@ def draw_display(text: str, style: DisplayStyle = DisplayStyle(), camera: Camera
     inside = cv2.warpPerspective(np.ones(face.shape[:2], np.float32), homography, (width, height))[..., None]
     frame = _background(camera) * (1 - inside) + warped * inside
     frame = _apply_camera(frame, frame_corners, style.digit_height * scale, camera)
-    value = float(text.replace(" ", "")) if text.strip(" -.") else 0.0
+    try:
+        value = float(text.replace(" ", ""))
+    except ValueError:
+        value = float("nan")  # letters: not a number
     calibration = calibration or {"kind": "seven_segment", "roi": None, "digits": None, "decimals": None}
     return DrawnDisplay(frame, text, value, calibration, frame_corners, style, camera)
 
