@@ -96,3 +96,11 @@ def test_a_dial_without_a_needle_is_a_clear_error():
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ReadError, match="no image file"):
         read_gauge(tmp_path / "missing.jpg", calibration_for(GaugeStyle(), Scene()))
+
+
+def test_a_calibration_with_only_the_centre_or_only_the_radius_finds_the_rest():
+    style, scene = GaugeStyle(), Scene(size=(320, 240), center=(150, 125), radius=90)
+    image = draw_gauge(2.5, style, scene)
+    geometry = calibration_for(style, scene, known_geometry=True)
+    for partial in ({"center": geometry["center"], "radius": None}, {"center": None, "radius": geometry["radius"]}):
+        assert read_gauge(image, {**geometry, **partial}).value == pytest.approx(2.5, abs=0.1)
