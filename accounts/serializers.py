@@ -8,6 +8,9 @@ User = get_user_model()
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # Blank when none was given, which an OpenAPI "format: email" would call invalid.
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "date_joined"]
