@@ -11,6 +11,7 @@ const area = document.querySelector("[data-live-plot]");
 const rateInput = document.querySelector("[data-rate]");
 const rateLabel = document.querySelector("[data-rate-label]");
 const status = document.querySelector("[data-live-status]");
+const dot = document.querySelector("[data-live-dot]");
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
 function cssVar(name) {
@@ -60,6 +61,7 @@ function start() {
     onStatus: (state) => {
       status.textContent = STATUS_TEXT[state] ?? state;
       status.dataset.state = state;
+      dot.className = `status ${state === "open" ? "status-online" : "status-stale"}`;
     },
     onMessage: (message) => {
       if (message.type !== "demo") return;
@@ -80,6 +82,7 @@ function start() {
   function applyRate() {
     const seconds = RATES[Number(rateInput.value)];
     rateLabel.textContent = describeRate(seconds);
+    rateInput.setAttribute("aria-valuetext", describeRate(seconds));
     stream.sendSticky({ action: "rate", interval: seconds });
   }
   rateInput.addEventListener("input", applyRate);
@@ -106,3 +109,8 @@ if (area) {
   if (window.uPlot) start();
   else status.textContent = "The plotting library is missing on the server (run `make static`).";
 }
+
+// Back from the back-forward cache, the stream closed on pagehide: start afresh.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) location.reload();
+});
