@@ -358,6 +358,9 @@ class Band:
 
 def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     ink, cut = _ink_mask(strokes)
+    tilt = _tilt(ink)
+    if tilt:  # corners found a little off: the row still leans
+        strokes, ink = _level(strokes, tilt), _level(ink.astype(np.float32), tilt) > 0.5
     band = _digit_band(ink)
     penalty = 0.5 if _cuts_digits(cut, band) else 1.0
     if not _has_margins(ink, band):
@@ -370,6 +373,33 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
     reading = _read_row(strokes, ink, band, options)
     return PanelReading(reading.text, reading.confidence * penalty, reading.cells)
+
+
+def _tilt(ink: np.ndarray) -> float:
+    """Rows of drop per column of the digit row, from where the horizontal segments line up best."""
+    ys, xs = np.nonzero(ink[:, ::2])
+    if len(xs) < 50:
+        return 0.0
+    xs = 2 * xs - ink.shape[1] / 2
+    best_tilt, best_score = 0.0, -1.0
+    for tilt in np.arange(-0.1, 0.101, 0.0125):
+        position = ys - tilt * xs
+        position -= position.min()
+        row = np.floor(position).astype(np.int64)
+        fraction = position - row
+        counts = np.bincount(row, 1 - fraction) + np.bincount(row + 1, fraction)[: row.max() + 1]
+        score = float((counts ** 2).sum())
+        if score > best_score:
+            best_tilt, best_score = float(tilt), score
+    return 0.0 if abs(best_tilt) < 0.01 else best_tilt
+
+
+def _level(image: np.ndarray, tilt: float) -> np.ndarray:
+    # y' = y - tilt * (x - centre): the row turns level about the panel's centre.
+    centre = image.shape[1] / 2
+    matrix = np.array([[1.0, 0.0, 0.0], [-tilt, 1.0, tilt * centre]], np.float32)
+    return cv2.warpAffine(image.astype(np.float32), matrix, (image.shape[1], image.shape[0]),
+                          flags=cv2.INTER_LINEAR, borderValue=0)
 
 
 def _has_margins(ink: np.ndarray, band: Band) -> bool:
@@ -531,11 +561,12 @@ def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke:
     its digit still shows as columns beyond the digit's right edge.
     """
     height = band.height
-    base0, base1 = int(band.bottom - 0.2 * height), min(ink.shape[0], int(band.bottom + 0.08 * height) + 1)
-    above0 = int(band.bottom - 0.45 * height)
     for cell, after in zip(cells, cells[1:]):
         if cell.kind == "minus":
             continue
+        bottom = _cell_box(ink, cell, band)[3]  # the row may lean a little: the digit's own baseline
+        base0, base1 = int(bottom - 0.2 * height), min(ink.shape[0], int(bottom + 0.08 * height) + 1)
+        above0 = int(bottom - 0.45 * height)
         x0, x1 = cell.right, after.left
         on_base = ink[base0:base1, x0:x1].any(axis=0)
         clear_above = ~ink[above0:base0, x0:x1].any(axis=0)
