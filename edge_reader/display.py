@@ -432,8 +432,10 @@ def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
 def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
     """Whether a mark dropped at the side looks like part of a digit: the candidate cuts the row."""
     height = band.height
-    return any(top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height
-               and bottom - top >= 0.3 * height for top, bottom in cut)
+    inside = [(top, bottom) for top, bottom in cut
+              if top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height]
+    # Segments drawn apart are cut as separate pieces: what counts is the rows they span together.
+    return bool(inside) and max(b for _, b in inside) - min(t for t, _ in inside) >= 0.3 * height
 
 
 def _digit_band(ink: np.ndarray) -> Band:
