@@ -39,11 +39,6 @@ run: install static
 serve: install static services
 	$(BIN)/python deploy/serve.py
 
-# Production layout on this machine (README, "Running in production"): DEBUG off,
-# PostgreSQL and Redis, WSGI workers for HTTP and ASGI for /ws/ behind one address.
-serve: install static services
-	$(BIN)/python deploy/serve.py
-
 # Start the machine's services when they are down (the commands of this machine kind).
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
