@@ -27,6 +27,14 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_log = logging.getLogger("iotsite.request")
 
 
+def loggable_path(request) -> str:
+    """The path, or its route when the path holds a secret (a device token in the URL)."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and any("token" in name for name in match.kwargs):
+        return "/" + match.route
+    return request.path
+
+
 def request_id_for(incoming: str | None) -> str:
     if incoming and SANE_REQUEST_ID.match(incoming):
         return incoming
@@ -72,14 +80,15 @@ class RequestIdMiddleware:
     def _end(request, response, started: float):
         response[REQUEST_ID_HEADER] = request.request_id
         if settings.LOG_REQUESTS:
+            path = loggable_path(request)
             access_log.info(
                 "%s %s %s",
                 request.method,
-                request.path,
+                path,
                 response.status_code,
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

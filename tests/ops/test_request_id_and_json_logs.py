@@ -40,6 +40,16 @@ def test_log_lines_written_during_a_request_carry_its_id(client, settings, caplo
     assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
 
 
+@pytest.mark.django_db
+def test_a_device_token_in_the_path_stays_out_of_the_request_log(client, settings, caplog, device_token):
+    settings.LOG_REQUESTS = True
+    with caplog.at_level(logging.INFO, logger="iotsite.request"):
+        client.post(f"/api/v1/{device_token}/telemetry", b'{"value": 1}', content_type="application/json")
+    [record] = [record for record in caplog.records if record.name == "iotsite.request"]
+    assert device_token not in record.getMessage()
+    assert record.path == "/api/v1/<str:device_token>/telemetry"
+
+
 def test_the_json_formatter_writes_one_object_with_the_request_id_and_extras():
     record = logging.LogRecord("iotsite.request", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
     record.request_id = "abc"
