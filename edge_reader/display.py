@@ -377,11 +377,17 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
 
 def _tilt(ink: np.ndarray) -> float:
     """Rows of drop per column of the digit row, from where the horizontal segments line up best."""
-    ys, xs = np.nonzero(ink[:, ::2])
+    if not ink.any():
+        return 0.0
+    stroke = _stroke_width(ink, ink.shape[0] // 2)
+    # Bars wider than a stroke is thick: the horizontal segments, without the vertical ones.
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, int(2 * stroke) | 1), np.uint8))
+    ys, xs = np.nonzero(bars[:, ::2])
     if len(xs) < 50:
         return 0.0
     xs = 2 * xs - ink.shape[1] / 2
     best_tilt, best_score = 0.0, -1.0
+    level_score = 0.0
     for tilt in np.arange(-0.1, 0.101, 0.0125):
         position = ys - tilt * xs
         position -= position.min()
@@ -389,9 +395,11 @@ def _tilt(ink: np.ndarray) -> float:
         fraction = position - row
         counts = np.bincount(row, 1 - fraction) + np.bincount(row + 1, fraction)[: row.max() + 1]
         score = float((counts ** 2).sum())
+        if abs(tilt) < 1e-9:
+            level_score = score
         if score > best_score:
             best_tilt, best_score = float(tilt), score
-    return 0.0 if abs(best_tilt) < 0.01 else best_tilt
+    return 0.0 if abs(best_tilt) < 0.01 or best_score < 1.05 * level_score else best_tilt
 
 
 def _level(image: np.ndarray, tilt: float) -> np.ndarray:
@@ -649,7 +657,7 @@ def _cell_box(strokes: np.ndarray, cell: Cell, band: Band) -> tuple[int, int, in
     """Left, right, top and bottom of a digit: its own height when it spans the row (perspective)."""
     top, bottom = band.top, band.bottom
     own = np.flatnonzero(strokes[band.top:band.bottom, cell.left:cell.right].max(axis=1) > 0.5)
-    if cell.kind != "minus" and len(own) and own[-1] - own[0] >= 0.85 * band.height:
+    if cell.kind != "minus" and len(own) and own[-1] - own[0] >= 0.6 * band.height:
         top, bottom = band.top + int(own[0]), band.top + int(own[-1]) + 1
     return cell.left, cell.right, top, bottom
 
