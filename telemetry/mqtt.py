@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils import timezone
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 TOPIC_FILTER = "devices/+/telemetry"
 STATS_INTERVAL_S = 60.0
+# Two workers may store readings of the same sensors at once (the broker spreads a
+# device's messages over them); the database may end one transaction to break a deadlock.
+TRANSIENT_ERRORS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+TRANSIENT_RETRIES = 5
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -191,27 +196,37 @@ class TelemetryIngest:
         self.counts.batches += 1
         by_device = self._parse(messages)
         try:
-            with transaction.atomic():
-                results = [self._ingest(device, batch) for device, batch in by_device.items()]
-            self._count_stored(results)
+            self._store(by_device)
         except (OperationalError, InterfaceError):
             raise  # the database is away: leave everything unacknowledged and let the worker restart
         except DatabaseError:
             # One device's readings spoiled the transaction: store device by device.
-            self._store_each(by_device)
+            for device, batch in by_device.items():
+                try:
+                    self._store({device: batch})
+                except (OperationalError, InterfaceError):
+                    raise
+                except DatabaseError as error:
+                    self.counts.failed += len(batch.messages)
+                    logger.error("MQTT: readings of device %s not stored: %s", device.pk, error)
         for message in messages:
             self._client.ack(message.mid, message.qos)
 
-    def _store_each(self, by_device: dict[Device, _DeviceBatch]) -> None:
-        for device, batch in by_device.items():
+    def _store(self, by_device: dict[Device, _DeviceBatch]) -> None:
+        """One transaction for all; retried when it lost a deadlock to another worker."""
+        # Devices in id order: workers sharing the subscription lock rows in one order.
+        in_order = sorted(by_device.items(), key=lambda item: item[0].pk)
+        for attempt in range(1, TRANSIENT_RETRIES + 1):
             try:
                 with transaction.atomic():
-                    self._count_stored([self._ingest(device, batch)])
-            except (OperationalError, InterfaceError):
-                raise
-            except DatabaseError as error:
-                self.counts.failed += len(batch.messages)
-                logger.error("MQTT: readings of device %s not stored: %s", device.pk, error)
+                    results = [self._ingest(device, batch) for device, batch in in_order]
+                self._count_stored(results)
+                return
+            except OperationalError as error:
+                if attempt == TRANSIENT_RETRIES or not isinstance(error.__cause__, TRANSIENT_ERRORS):
+                    raise
+                logger.info("MQTT: %s; retrying the batch", type(error.__cause__).__name__)
+                time.sleep(0.01 * attempt)
 
     @staticmethod
     def _ingest(device: Device, batch: _DeviceBatch) -> tuple[_DeviceBatch, services.IngestResult]:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -71,8 +72,16 @@ def mqtt_settings(settings, broker):
 
 
 @pytest.fixture
-def mqtt_device_and_token(user, mqtt_settings):
-    return device_create(owner=user, name="Pump", type="generic")  # credentials reach the broker on commit
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what the block left for after the commit, as a real
+    commit would, in tests that run inside one rolled-back transaction (fast)."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
+
+
+@pytest.fixture
+def mqtt_device_and_token(user, mqtt_settings, committed):
+    with committed():  # the credentials reach the broker after the commit
+        return device_create(owner=user, name="Pump", type="generic")
 
 
 @pytest.fixture

@@ -7,16 +7,18 @@ import pytest
 from devices.services import device_create
 from tests.mqtt.conftest import wait_handled
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 NOT_AUTHORIZED = 135
 
 
 @pytest.fixture
-def other_device_and_token(other_user, mqtt_settings):
-    return device_create(owner=other_user, name="Neighbour", type="generic")
+def other_device_and_token(other_user, mqtt_settings, committed):
+    with committed():
+        return device_create(owner=other_user, name="Neighbour", type="generic")
 
 
+@pytest.mark.django_db(transaction=True)  # the worker thread reads what the test wrote
 def test_a_device_cannot_publish_as_another(
     mqtt_device, mqtt_token, other_device_and_token, connect_device, ingest_thread
 ):

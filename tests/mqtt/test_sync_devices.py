@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from devices import broker as device_broker
 from devices.services import device_create, device_token_revoke
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_devices_made_while_mqtt_was_off_can_connect_after_a_sync(user, mqtt_settings, connect_device):
