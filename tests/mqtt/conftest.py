@@ -24,9 +24,6 @@ from telemetry.models import Reading
 from telemetry.mqtt import TelemetryIngest
 from tests.mqtt.broker import ROOT, SERVER_PASSWORD, SERVER_USERNAME, Broker, broker_start
 
-if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
-    pytest.skip("Debian's mosquitto is not installed (make test installs it)", allow_module_level=True)
-
 # Generous: worker processes start Django, and the machine may be busy.
 PROCESS_TIMEOUT = 60.0
 
@@ -56,6 +53,8 @@ def wait_handled(worker: TelemetryIngest, messages: int) -> None:
 
 @pytest.fixture
 def broker(tmp_path) -> Iterator[Broker]:
+    if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("Debian's mosquitto is not installed (make test installs it)")
     running = broker_start(tmp_path / "broker")
     yield running
     running.stop()
