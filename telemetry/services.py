@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 
 import psycopg
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from devices.models import Device
 from telemetry import hooks
@@ -21,6 +21,7 @@ from telemetry.payloads import DEFAULT_SENSOR, ParsedReading, PayloadError
 # so entries stay true; filled only after the creating transaction commits.
 _sensor_id_cache: dict[tuple[int, str], int] = {}
 SENSOR_ID_CACHE_SIZE = 100_000
+DEADLOCK_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,19 @@ def readings_ingest(*, device: Device, readings: Sequence[ParsedReading], receiv
     value stands), so retries never double or alter data.
     """
     keys = {reading.sensor for reading in readings}
-    try:
-        new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
-    except IntegrityError:
-        # A cached sensor id that no longer exists (a restored database): look again.
-        sensor_ids_forget(device_id=device.pk)
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
+            break
+        except IntegrityError:
+            # A cached sensor id that no longer exists (a restored database): look again.
+            sensor_ids_forget(device_id=device.pk)
+        except OperationalError as error:
+            # Two requests holding the same readings in another order can deadlock on
+            # the unique index; PostgreSQL ends one of them, which simply tries again.
+            if not isinstance(error.__cause__, psycopg.errors.DeadlockDetected) or attempt == DEADLOCK_RETRIES:
+                raise
+    else:
         new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
     device.last_seen_at = received_at
     return IngestResult(accepted=len(readings), duplicates=len(readings) - len(new_readings))
@@ -192,7 +201,8 @@ def _store_postgresql(
     sensor_ids, timestamps, values = (list(column) for column in zip(*rows, strict=True))
     # A plain psycopg cursor binds the arrays as parameters (Django's client-side
     # binding would quote 30,000 values into the SQL text).
-    with psycopg.Cursor(connection.connection) as cursor:
+    # wrap_database_errors: psycopg's errors become Django's, as from any cursor.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             _POSTGRESQL_INGEST,
             {"sensor_ids": sensor_ids, "ts": timestamps, "values": values,

@@ -77,3 +77,12 @@ def test_hooks_see_only_the_readings_really_stored(device_client, device, django
     finally:
         hooks._after_commit.remove(hook)
     assert seen == [[("t", 1.0)], [("u", 6.0)]]
+
+
+@pytest.mark.django_db(transaction=True)  # SQLite checks foreign keys at the real commit
+def test_a_stale_cached_sensor_id_is_looked_up_again(device_client, device):
+    from telemetry import services
+
+    services._sensor_ids_remember(device.pk, {"t": 987654321})
+    assert post(device_client, ITEM).status_code == 201
+    assert stored(device) == [("t", "2026-02-01T00:00:00+00:00", 1.0)]
