@@ -37,3 +37,15 @@ def test_a_sync_with_mqtt_off_says_so(settings):
     settings.MQTT_HOST = ""
     with pytest.raises(CommandError, match="MQTT_HOST"):
         call_command("mqtt_sync_devices")
+
+
+def test_an_unreachable_broker_fails_the_sync_with_its_address(mqtt_settings, broker):
+    broker.stop()
+    with pytest.raises(CommandError, match="cannot reach"):
+        call_command("mqtt_sync_devices")
+
+
+def test_a_wrong_server_password_fails_the_sync(mqtt_settings):
+    mqtt_settings.MQTT_PASSWORD = "not-the-password"
+    with pytest.raises(CommandError, match="refused the server's account"):
+        call_command("mqtt_sync_devices")

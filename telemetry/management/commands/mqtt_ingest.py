@@ -25,9 +25,13 @@ class Command(BaseCommand):
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1.")
         ingest = TelemetryIngest(client_id=options["client_id"], batch_messages=options["batch"])
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: ingest.stop())
+        previous = {
+            signum: signal.signal(signum, lambda *_: ingest.stop()) for signum in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
             ingest.run()
         except IngestStopped as error:
             raise CommandError(f"MQTT: {error}") from None
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
