@@ -63,7 +63,9 @@ def test_a_device_cannot_subscribe_to_telemetry(mqtt_device, mqtt_token, other_d
         assert reason.is_failure, topic
 
 
-def test_a_wrong_token_or_unknown_device_cannot_connect(mqtt_device, mqtt_token, other_device_and_token, connect_device):
+def test_a_wrong_token_or_unknown_device_cannot_connect(
+    mqtt_device, mqtt_token, other_device_and_token, connect_device
+):
     _other_device, other_token = other_device_and_token
     assert not connect_device(mqtt_device.pk, "iotd_" + "x" * 43).accepted
     assert not connect_device(mqtt_device.pk, other_token).accepted
