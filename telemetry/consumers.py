@@ -31,6 +31,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_MESSAGES = 4429
 ALL_DEVICES = "*"
 NO_SUCH_DEVICE = "No such device."
+MAX_DEVICE_ID = 2**63 - 1  # a bigger number is no id the database could hold
 
 
 class ClientRateLimit:
@@ -178,7 +179,9 @@ class LiveConsumer(BoundedJsonConsumer):
                     field="device", detail=f'At most {settings.LIVE_MAX_SUBSCRIPTIONS} devices; subscribe to "*".'
                 )
                 return
-            visible = await database_sync_to_async(live.live_device_visible)(user=self.user, device_id=device_id)
+            visible = 0 < device_id <= MAX_DEVICE_ID and await database_sync_to_async(live.live_device_visible)(
+                user=self.user, device_id=device_id
+            )
             if not visible:
                 await self.send_error(field="device", detail=NO_SUCH_DEVICE)
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -117,3 +118,16 @@ def server_database(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('live-servers') / 'db.sqlite3'}"
     migrate(database_url=url)
     return url
+
+
+@pytest.fixture
+def uvicorn_server_url(server_database):
+    """A uvicorn process serving the app (in-memory channel layer) for the browser tests."""
+    from tests.live.servers import BASE_DIR, server_env, uvicorn_servers
+
+    if not (BASE_DIR / "dashboard" / "static" / "vendor" / "uplot" / "uPlot.iife.min.js").exists():
+        pytest.fail("uPlot is not in the static files: run `make static` (npm ci) first.")
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is needed for the browser tests (make browser installs it).")
+    with uvicorn_servers(env=server_env(DATABASE_URL=server_database)) as (url,):
+        yield url

@@ -59,6 +59,13 @@ async def test_a_device_that_is_not_an_id_or_star_gets_an_error_naming_the_field
 
 
 @in_own_loop
+@pytest.mark.parametrize("device", [0, -3, 2**63, 10**40])
+async def test_a_device_id_no_database_could_hold_is_refused_like_a_missing_device(user, device):
+    answer = await answer_to(user, payload={"action": "subscribe", "device": device})
+    assert answer == {"type": "error", "field": "device", "detail": "No such device."}
+
+
+@in_own_loop
 async def test_a_binary_frame_gets_an_error(user):
     communicator = await connected_as(user)
     await communicator.send_to(bytes_data=b"\x00\x01")

@@ -5,43 +5,12 @@ pytest-django's live_server speaks WSGI only, so this page is served by uvicorn.
 
 from __future__ import annotations
 
-import shutil
+from playwright.sync_api import Page
 
-import pytest
-from playwright.sync_api import Page, sync_playwright
-
-from tests.e2e.conftest import CHROMIUM_ARGS, VENDOR_UPLOT
+from tests.live.browsers import in_browser
 from tests.live.conftest import in_own_thread
-from tests.live.servers import server_env, uvicorn_servers
 
 FASTEST, SLOW = "0", "5"  # slider positions: 50 ms and 2 s
-
-
-@pytest.fixture
-def demo_server(server_database):
-    if not VENDOR_UPLOT.exists():
-        pytest.fail("uPlot is not in the static files: run `make static` (npm ci) first.")
-    if shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is needed for the browser tests (make browser installs it).")
-    with uvicorn_servers(env=server_env(DATABASE_URL=server_database)) as (url,):
-        yield url
-
-
-def in_browser(url: str, scenario) -> None:
-    """Run a scenario against /live/ in a Chromium of its own (in its own thread: the
-    browser tests' Playwright may be running in this one)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        page = browser.new_page(base_url=url)
-        page.set_default_timeout(5000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto("/live/")
-        try:
-            scenario(page)
-        finally:
-            browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def plot_state(page: Page) -> dict:
@@ -58,8 +27,8 @@ def messages_within(page: Page, milliseconds: int) -> int:
     return plot_state(page)["messages"] - before
 
 
-def test_the_live_demo_plot_moves_and_follows_the_refresh_rate(demo_server):
-    in_own_thread(in_browser, demo_server, plot_moves_and_follows_the_refresh_rate)
+def test_the_live_demo_plot_moves_and_follows_the_refresh_rate(uvicorn_server_url):
+    in_own_thread(in_browser, uvicorn_server_url, plot_moves_and_follows_the_refresh_rate)
 
 
 def plot_moves_and_follows_the_refresh_rate(page: Page) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import pytest
 
 from telemetry import live
+from telemetry.models import Reading
 from tests.live.conftest import readings_at, store_readings
 
 
@@ -17,8 +20,6 @@ class BrokenLayer:
 
 class StuckLayer:
     async def group_send(self, group, message):
-        import asyncio
-
         await asyncio.sleep(10)
 
 
@@ -30,8 +31,6 @@ def test_a_channel_layer_failure_is_logged_and_not_raised(monkeypatch, caplog):
 
 
 def test_a_stuck_channel_layer_holds_the_caller_no_longer_than_the_send_timeout(monkeypatch, settings, caplog):
-    import time
-
     settings.LIVE_SEND_TIMEOUT = 0.05
     monkeypatch.setattr(live, "get_channel_layer", lambda: StuckLayer())
     started = time.monotonic()
@@ -42,8 +41,6 @@ def test_a_stuck_channel_layer_holds_the_caller_no_longer_than_the_send_timeout(
 
 @pytest.mark.django_db(transaction=True)
 def test_ingestion_succeeds_while_the_channel_layer_is_down(monkeypatch, device):
-    from telemetry.models import Reading
-
     monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
     store_readings(device, readings_at(5))
     assert Reading.objects.filter(sensor__device=device).count() == 5

@@ -232,6 +232,7 @@ function mergeLive(message) {
     const columns = card.dataset.kind === "raw" ? 1 : [1, 2, 3];
     mergeReadings(plot.data, readings, { series: { [card.dataset.sensor]: columns }, maxPoints: 2 * MAX_POINTS, windowSeconds: (end - start) / 1000 });
     plot.setData(plot.data);
+    card.dataset.points = String(plot.data[0].length);
   }
 }
 
