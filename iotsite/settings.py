@@ -334,6 +334,22 @@ TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)
 TELEMETRY_IMAGE_MIN_CONFIDENCE = envfloat("TELEMETRY_IMAGE_MIN_CONFIDENCE", 0.5)
 TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
 
+# MQTT (README, "MQTT"): off unless MQTT_HOST is set. The server's broker account both
+# manages device credentials (Mosquitto's dynamic security plugin) and runs mqtt_ingest.
+MQTT_HOST = envstr("MQTT_HOST")
+MQTT_PORT = envint("MQTT_PORT", 1883)
+MQTT_USERNAME = envstr("MQTT_USERNAME", "iotsite")
+MQTT_PASSWORD = envstr("MQTT_PASSWORD")
+MQTT_DYNSEC_ENABLED = envbool("MQTT_DYNSEC_ENABLED", bool(MQTT_HOST))
+MQTT_TIMEOUT = envseconds("MQTT_TIMEOUT", timedelta(seconds=5))
+# Each mqtt_ingest worker needs its own stable client id (its persistent session keeps
+# the messages it had not yet acknowledged when it stopped); --client-id overrides.
+MQTT_CLIENT_ID = envstr("MQTT_CLIENT_ID", "iotsite-ingest-1")
+MQTT_SHARE_GROUP = envstr("MQTT_SHARE_GROUP", "iotsite")
+MQTT_SESSION_EXPIRY = envseconds("MQTT_SESSION_EXPIRY", timedelta(days=1))
+MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
+MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
+
 # LOG_FORMAT=json writes one JSON object per line, each with the request id
 # (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).
 LOG_FORMAT = envstr("LOG_FORMAT", "text")
