@@ -32,6 +32,7 @@ run: install static
 	DEBUG=true $(BIN)/python manage.py simulate_device --device-name "Boiler pressure" --interval 2 & \
 	DEBUG=true $(BIN)/python manage.py simulate_device --device-name "Weather station" --interval 5 \
 		--signals temperature=sine,humidity=noisy_cosine & \
+	DEBUG=true $(BIN)/python manage.py sendalerts & \
 	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
 
 # Production layout on this machine (README, "Running in production"): DEBUG off,

@@ -1,24 +1,30 @@
 """Alert evaluation: bounds rules on ingest, silence rules on the worker's schedule.
 
-The ingest hook must cost next to nothing for sensors without rules, so which rules
-watch which sensor is cached per process: a dict per device, dropped when the
-RuleSetVersion row moves (checked at most once a second, one indexed read) and at once
-in the process that changed a rule. The cache only says which rule ids to look at;
-their bounds and state are read from the rule rows themselves, locked for the rest of
-the ingest transaction, so a stale cache can delay a brand-new rule by a second but
-never evaluate against old bounds, and two workers ingesting for one device evaluate
-one after the other.
+The ingest hook must cost next to nothing, so each process caches a device's enabled
+bounds rules, with their evaluation state, per sensor. The cache is dropped when the
+RuleSetVersion row moves (checked at most once a second, one indexed read) and at
+once in the process that changed a rule.
+
+On PostgreSQL a batch then costs one statement: the new state of every rule it
+touched, written with a conditional UPDATE that only matches rows still as the cache
+saw them (same evaluated_ts, same updated_at). A row that moved meanwhile (another
+worker evaluated it, the rule was edited, a transaction rolled back) is read again
+under a row lock and evaluated afresh, so a stale cache costs a round trip, never a
+wrong transition, and two workers ingesting for one device take turns on its rows.
+SQLite, one writer at a time, always takes the locked path.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,8 +35,10 @@ from telemetry.payloads import ParsedReading
 
 VERSION_CHECK_INTERVAL_S = 1.0
 
-# device id → sensor key → ids of its enabled bounds rules (absent: not loaded yet).
-_rule_ids_by_device: dict[int, dict[str, tuple[int, ...]]] = {}
+# device id → sensor key → its enabled bounds rules (absent: not loaded yet). A
+# sensor's tuple is replaced whole, never changed in place: a thread reading it while
+# another ingests sees one consistent state.
+_rules_by_device: dict[int, dict[str, tuple[AlertRule, ...]]] = {}
 _seen_version: int | None = None
 _version_checked_at = float("-inf")
 RULE_CACHE_DEVICES = 50_000
@@ -46,7 +54,7 @@ class Transition:
 
 def rule_cache_forget() -> None:
     global _version_checked_at
-    _rule_ids_by_device.clear()
+    _rules_by_device.clear()
     _version_checked_at = float("-inf")
 
 
@@ -64,26 +72,28 @@ def rule_set_changed() -> None:
     transaction.on_commit(rule_cache_forget)
 
 
-def _rule_ids_for_device(device_id: int) -> dict[str, tuple[int, ...]]:
+def _rules_for_device(device_id: int) -> dict[str, tuple[AlertRule, ...]]:
     global _seen_version, _version_checked_at
     now = time.monotonic()
     if now - _version_checked_at >= VERSION_CHECK_INTERVAL_S:
         version = rule_set_version()
         if version != _seen_version:
-            _rule_ids_by_device.clear()
+            _rules_by_device.clear()
             _seen_version = version
         _version_checked_at = now
-    cached = _rule_ids_by_device.get(device_id)
+    cached = _rules_by_device.get(device_id)
     if cached is None:
-        by_sensor: dict[str, list[int]] = defaultdict(list)
+        by_sensor: dict[str, list[AlertRule]] = defaultdict(list)
         # alerts_rule_device_sensor serves this, once per device per process.
         rules = AlertRule.objects.filter(device_id=device_id, kind=AlertRule.BOUNDS, enabled=True)
-        for rule_id, sensor in rules.values_list("id", "sensor"):
-            by_sensor[sensor].append(rule_id)
-        cached = {sensor: tuple(ids) for sensor, ids in by_sensor.items()}
-        if len(_rule_ids_by_device) >= RULE_CACHE_DEVICES:
-            _rule_ids_by_device.clear()
-        _rule_ids_by_device[device_id] = cached
+        for rule in rules.prefetch_related("channels").order_by("id"):
+            rule.channel_ids = [channel.pk for channel in rule.channels.all()]
+            rule._prefetched_objects_cache = {}
+            by_sensor[rule.sensor].append(rule)
+        cached = {sensor: tuple(rules) for sensor, rules in by_sensor.items()}
+        if len(_rules_by_device) >= RULE_CACHE_DEVICES:
+            _rules_by_device.clear()
+        _rules_by_device[device_id] = cached
     return cached
 
 
@@ -91,34 +101,141 @@ def readings_evaluate(device: Device, readings: Sequence[ParsedReading]) -> None
     """The in-transaction ingest hook: apply the stored readings to the device's rules."""
     if not readings:
         return
-    rule_ids_by_sensor = _rule_ids_for_device(device.pk)
-    if not rule_ids_by_sensor:
+    rules_by_sensor = _rules_for_device(device.pk)
+    if not rules_by_sensor:
         return
     watched: dict[str, list[ParsedReading]] = defaultdict(list)
     for reading in readings:
-        if reading.sensor in rule_ids_by_sensor:
+        if reading.sensor in rules_by_sensor:
             watched[reading.sensor].append(reading)
     if not watched:
         return
-    rule_ids = [rule_id for sensor in watched for rule_id in rule_ids_by_sensor[sensor]]
-    # Locked in id order (no deadlock between two batches of one device); filtered
-    # again because the cache may be a second behind a disabled or deleted rule.
-    rules = list(
-        AlertRule.objects.select_for_update()
-        .filter(id__in=rule_ids, kind=AlertRule.BOUNDS, enabled=True)
-        .order_by("id")
-    )
+    for series in watched.values():
+        series.sort(key=_reading_ts)
     transitions: list[Transition] = []
-    for rule in rules:
-        series = sorted(watched.get(rule.sensor, ()), key=lambda reading: reading.ts)
-        transitions.extend(rule_apply_readings(rule, series))
-    AlertRule.objects.bulk_update(rules, ["state", "state_since", "pending_since", "evaluated_ts"])
+    if connection.vendor == "postgresql":
+        stale_ids = _evaluate_from_cache(rules_by_sensor, watched, transitions)
+    else:
+        stale_ids = [rule.pk for sensor in watched for rule in rules_by_sensor[sensor]]
+    if stale_ids:
+        rules = _rules_locked(stale_ids)
+        for rule in rules:
+            transitions.extend(rule_apply_readings(rule, watched.get(rule.sensor, ())))
+        _rules_save_state(rules)
+        if connection.vendor == "postgresql":
+            _rules_by_device.pop(device.pk, None)  # reloaded with the state as it is now
     if transitions:
         from alerts.services import alert_transitions_record
 
         for transition in transitions:
             transition.rule.device = device  # spare a query per event for the owner and name
         alert_transitions_record(transitions=transitions)
+
+
+_RULES_SAVE_IF_UNCHANGED = """
+UPDATE alerts_alertrule AS r SET state = v.state, state_since = v.state_since,
+    pending_since = v.pending_since, evaluated_ts = v.evaluated_ts
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::timestamptz[],
+            %s::timestamptz[], %s::timestamptz[])
+    AS v(id, seen_evaluated_ts, seen_updated_at, state, state_since, pending_since, evaluated_ts)
+WHERE r.id = v.id AND r.enabled
+    AND r.evaluated_ts IS NOT DISTINCT FROM v.seen_evaluated_ts AND r.updated_at = v.seen_updated_at
+RETURNING r.id
+"""
+
+
+def _evaluate_from_cache(
+    rules_by_sensor: dict[str, tuple[AlertRule, ...]], watched: dict[str, list[ParsedReading]], transitions: list
+) -> list[int]:
+    """Evaluate copies of the cached rules and write them back in one statement; the
+    ids of the rules whose rows had moved (to evaluate again under a lock)."""
+    evaluated: dict[str, tuple[AlertRule, ...]] = {}
+    changed: list[tuple[AlertRule, AlertRule]] = []  # (as cached, as evaluated)
+    found: dict[int, list[Transition]] = {}
+    for sensor, series in watched.items():
+        updated = []
+        for cached in rules_by_sensor[sensor]:
+            rule = copy.copy(cached)
+            found[rule.pk] = rule_apply_readings(rule, series)
+            if rule.evaluated_ts != cached.evaluated_ts:
+                changed.append((cached, rule))
+            updated.append(rule)
+        evaluated[sensor] = tuple(updated)
+    if not changed:
+        return []  # every reading was older than what the rules had seen
+    connection.ensure_connection()
+    # A plain psycopg cursor binds the arrays as parameters, and after a few batches
+    # runs the statement prepared (Django's cursor would quote every value into the SQL).
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            _RULES_SAVE_IF_UNCHANGED,
+            [
+                [rule.pk for _cached, rule in changed],
+                [cached.evaluated_ts for cached, _rule in changed],
+                [cached.updated_at for cached, _rule in changed],
+                [rule.state for _cached, rule in changed],
+                [rule.state_since for _cached, rule in changed],
+                [rule.pending_since for _cached, rule in changed],
+                [rule.evaluated_ts for _cached, rule in changed],
+            ],
+        )
+        saved = {row[0] for row in cursor.fetchall()}
+    for _cached, rule in changed:
+        if rule.pk in saved:
+            transitions.extend(found[rule.pk])
+    # Ahead of the commit: a batch that rolls back leaves the cache ahead of the rows,
+    # which the next batch's conditional UPDATE notices.
+    rules_by_sensor.update(evaluated)
+    return [rule.pk for _cached, rule in changed if rule.pk not in saved]
+
+
+def _reading_ts(reading: ParsedReading) -> datetime:
+    return reading.ts
+
+
+# Raw SQL for the two statements ingest adds per batch: compiling the ORM's
+# select_for_update and bulk_update (a CASE per field) cost more than running them.
+_RULES_LOCKED_SQL = (
+    "SELECT id, device_id, kind, sensor, \"lower\", \"upper\", hysteresis, duration_s, state, state_since, "
+    "pending_since, evaluated_ts FROM alerts_alertrule WHERE id IN ({ids}) AND enabled AND kind = %s ORDER BY id{lock}"
+)
+
+
+def _rules_locked(rule_ids: list[int]) -> list[AlertRule]:
+    """The rules' rows, locked until the ingest transaction ends, in id order (two
+    batches of one device never deadlock); filtered again because the cache may be a
+    second behind a disabled or deleted rule."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = _RULES_LOCKED_SQL.format(ids=", ".join(["%s"] * len(rule_ids)), lock=lock)
+    return list(AlertRule.objects.raw(sql, [*rule_ids, AlertRule.BOUNDS]))
+
+
+_RULES_SAVE_POSTGRESQL = """
+UPDATE alerts_alertrule AS r SET state = v.state, state_since = v.state_since,
+    pending_since = v.pending_since, evaluated_ts = v.evaluated_ts
+FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+    AS v(id, state, state_since, pending_since, evaluated_ts)
+WHERE r.id = v.id
+"""
+
+
+def _rules_save_state(rules: list[AlertRule]) -> None:
+    if not rules:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _RULES_SAVE_POSTGRESQL,
+                [[rule.pk for rule in rules], [rule.state for rule in rules], [rule.state_since for rule in rules],
+                 [rule.pending_since for rule in rules], [rule.evaluated_ts for rule in rules]],
+            )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            "UPDATE alerts_alertrule SET state = %s, state_since = %s, pending_since = %s, evaluated_ts = %s WHERE id = %s",
+            [(rule.state, adapt(rule.state_since), adapt(rule.pending_since), adapt(rule.evaluated_ts), rule.pk)
+             for rule in rules],
+        )
 
 
 def value_outside(rule: AlertRule, value: float) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import live_views, views
+from dashboard import alerts_views, live_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,5 +13,7 @@ urlpatterns = [
     path("devices/<int:pk>/token.json", views.device_token, name="device-token-json"),
     path("devices/<int:pk>/plots/", views.device_plots, name="device-plots"),
     path("download/", views.download, name="download"),
+    path("alerts/", alerts_views.alert_history, name="alerts"),
+    path("devices/<int:pk>/alerts/", alerts_views.device_alert_rules, name="device-alert-rules"),
     path("live/", live_views.live_demo, name="live-demo"),
 ]

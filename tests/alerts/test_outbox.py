@@ -36,7 +36,7 @@ def test_a_rule_without_channels_queues_nothing(device):
     assert Notification.objects.count() == 0
 
 
-def test_the_in_app_message_is_sent_after_commit_with_the_badge_count(device, django_capture_on_commit_callbacks):
+def test_the_in_app_message_is_sent_after_commit(device, django_capture_on_commit_callbacks):
     alert_rule_create(device=device, sensor="pressure", upper=10)
     with mock.patch("telemetry.live.live_send") as live_send:
         with django_capture_on_commit_callbacks(execute=True):
@@ -44,10 +44,10 @@ def test_the_in_app_message_is_sent_after_commit_with_the_badge_count(device, dj
     (call,) = [c for c in live_send.call_args_list if c.kwargs["message"]["type"] == "alert"]
     message = call.kwargs["message"]
     assert call.kwargs["user_id"] == device.owner_id
-    assert call.kwargs["device_id"] == device.pk
+    assert call.kwargs["device_id"] is None  # to every connection of the owner
+    assert message["device"] == device.pk
     assert (message["state"], message["sensor"], message["value"], message["upper"]) == ("firing", "pressure", 11, 10)
     assert message["device_name"] == "Boiler"
-    assert message["unacknowledged"] == 1
 
 
 def test_nothing_is_pushed_for_a_batch_that_rolled_back(device, django_capture_on_commit_callbacks):
