@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "accounts",
     "devices",
     "telemetry",
+    "alerts",
     "dashboard",
 ]
 
@@ -264,6 +265,29 @@ LIVE_MAX_MESSAGE_BYTES = envint("LIVE_MAX_MESSAGE_BYTES", 4096)
 LIVE_MESSAGES_PER_SECOND = envfloat("LIVE_MESSAGES_PER_SECOND", 10)
 LIVE_MAX_SUBSCRIPTIONS = envint("LIVE_MAX_SUBSCRIPTIONS", 200)
 
+# Alert email goes through Django's email backend: SMTP when EMAIL_HOST is set, the
+# console otherwise (`make run` prints alert mail instead of losing it).
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "iotsite <alerts@localhost>")
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+
+# Alert delivery (sendalerts): per-attempt timeout, how long a claimed notification is
+# a worker's before another may retry it, exponential backoff and when to give up,
+# and how often silence ("no data") rules are checked.
+ALERTS_SEND_TIMEOUT = envfloat("ALERTS_SEND_TIMEOUT", 10)
+ALERTS_SEND_LEASE_S = envint("ALERTS_SEND_LEASE_S", 120)
+ALERTS_RETRY_BASE_S = envfloat("ALERTS_RETRY_BASE_S", 30)
+ALERTS_RETRY_MAX_S = envfloat("ALERTS_RETRY_MAX_S", 3600)
+ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 10)
+ALERTS_SILENCE_CHECK_S = envfloat("ALERTS_SILENCE_CHECK_S", 30)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -310,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two "kind" fields with different choices: each gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertRuleKindEnum": "alerts.models.AlertRule.KINDS",
+        "NotificationChannelKindEnum": "alerts.models.NotificationChannel.KINDS",
+    },
 }
 
 # Request limits (413 past them).
