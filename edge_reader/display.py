@@ -23,7 +23,7 @@ look like a clean row of digits; a pattern that spells no digit is an error, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,10 @@ WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
 MAX_PANEL_WIDTH = 1100
 MAX_CANDIDATES = 8
+SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
 MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
+WHOLE_FRAME_PENALTY = 0.9  # the whole frame read as the panel: small digits, and clutter around them
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
@@ -114,7 +116,7 @@ def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     colour = load_image(image)
     if options.roi:
         colour = _crop(colour, options.roi)
-    best = _best_panel_reading(colour, options)
+    best = _best_panel_reading(colour, options, whole_frame_penalty=1.0 if options.roi else WHOLE_FRAME_PENALTY)
     text = best.text
     return Reading(value=float(text), confidence=round(best.confidence, 3), details={"text": text})
 
@@ -157,17 +159,20 @@ def _brightness(image: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(blue, green), red)
 
 
-def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelReading:
+def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame_penalty: float) -> PanelReading:
     pyramid = _pyramid(_brightness(colour))
     work_level = next(level for level, image in enumerate(pyramid) if max(image.shape) <= WORK_SIDE)
     work = pyramid[work_level]
     work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
     best: PanelReading | None = None
     implausible: Implausible | None = None
-    for quad in _panel_candidates(work, work_colour):
+    candidates = _panel_candidates(work, work_colour)
+    for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2 ** work_level)
         try:
             reading = _read_panel(panel, options)
+            if index == len(candidates) - 1:  # the whole frame, at a coarse scale
+                reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
         except Implausible as error:
             # Only a candidate ranked above any reading can make the display implausible.
             if best is None and (implausible is None or error.cells > implausible.cells):
@@ -305,7 +310,8 @@ def _read_panel(panel: np.ndarray, options: DisplayOptions) -> PanelReading:
             continue
         if best is None or reading.confidence > best.confidence:
             best = reading
-        if best.confidence >= GOOD_ENOUGH:
+        # The other polarity reads the gaps between strokes; only a poor reading is worth that risk.
+        if best.confidence >= SURE_OF_POLARITY:
             break
     if best is None:
         raise failure or ReadError("no digits")
@@ -314,7 +320,9 @@ def _read_panel(panel: np.ndarray, options: DisplayOptions) -> PanelReading:
 
 def _digits_look_dark(panel: np.ndarray) -> bool:
     """Dark digits on a light panel: more is darker than the panel's usual level than lighter."""
-    sample = panel[::2, ::2].astype(np.float32)
+    height, width = panel.shape
+    # The middle of the candidate: a housing around the panel must not sway the count.
+    sample = panel[height // 5:height - height // 5:2, width // 10:width - width // 10:2].astype(np.float32)
     level = float(np.median(sample))
     darker = np.clip(level - sample - 10, 0, None).sum()
     lighter = np.clip(sample - level - 10, 0, None).sum()
@@ -557,7 +565,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise Implausible(f"implausible reading: {text!r} is not a number", len(cells))
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
-    if len(cells) == 1:
+    if sum(c.isdigit() for c in text) == 1:
         confidence = min(confidence * 0.85, 0.7)  # one digit alone is weak evidence of a display
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
