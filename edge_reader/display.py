@@ -38,6 +38,7 @@ WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
 MAX_PANEL_WIDTH = 1100
 MAX_CANDIDATES = 8
+CONFIDENT_ELSEWHERE = 0.75  # a reading this good outweighs a pattern no digit makes in another candidate
 SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
 MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
@@ -184,7 +185,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
-    if implausible is not None and implausible.cells >= 2 and (best is None or implausible.cells >= best.cells):
+    if implausible is not None and implausible.cells >= 2 and (
+            best is None or implausible.cells >= best.cells and best.confidence < CONFIDENT_ELSEWHERE):
         raise implausible
     if best is None or best.confidence < MIN_CONFIDENCE:
         raise ReadError("no seven-segment display found")
