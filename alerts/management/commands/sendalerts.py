@@ -39,7 +39,8 @@ class Command(BaseCommand):
         next_silence_check = 0.0
         sent_total = 0
         while not stopping.is_set():
-            close_old_connections()  # a long-running process outlives its connection
+            if not once:
+                close_old_connections()  # a long-running process outlives its connection
             if time.monotonic() >= next_silence_check:
                 try:
                     for transition in silence_rules_check():
