@@ -536,6 +536,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
             cell.left = max(0, cell.right - int(round(digit_width)))
     characters: list[str] = []
     margins: list[float] = []
+    if any(_filled(strokes, cell, band, stroke) for cell in cells if cell.kind == "digit"):
+        raise ReadError("filled shapes, not segments")  # e.g. the gaps between the strokes, read inverted
     scores = [_segment_scores(strokes, cell, band, stroke) for cell in cells]
     lit_level = _lit_level(scores, cells)
     if lit_level < MIN_LIT_LEVEL:
@@ -691,6 +693,21 @@ def _segment_scores(strokes: np.ndarray, cell: Cell, band: Band, stroke: float) 
         "e": _vertical(strokes, lower_y, left + t / 2, t),
         "c": _vertical(strokes, lower_y, right - t / 2, t),
     }
+
+
+def _filled(strokes: np.ndarray, cell: Cell, band: Band, stroke: float) -> bool:
+    """Whether the middles of a digit's two loops are inked: no segment passes there."""
+    left, right, top, bottom = _cell_box(strokes, cell, band)
+    centre = (left + right) / 2
+    half_width = max(1.0, 0.25 * (right - left - 2 * stroke))
+    x0, x1 = int(round(centre - half_width)), int(round(centre + half_width)) + 1
+    quarter = (bottom - top) / 4
+    for y in (top + quarter + stroke / 4, bottom - quarter - stroke / 4):
+        y0, y1 = int(round(y - 0.05 * (bottom - top))), int(round(y + 0.05 * (bottom - top))) + 1
+        window = strokes[max(0, y0):y1, max(0, x0):x1]
+        if window.size and float(window.mean()) > 0.6:
+            return True
+    return False
 
 
 def _horizontal(strokes: np.ndarray, x_range: tuple[float, float], y: float, t: float) -> float:

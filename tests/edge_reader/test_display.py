@@ -15,7 +15,9 @@ from edge_reader.synthetic_display import (
     DisplayStyle,
     _background,
     draw_display,
+    random_camera,
     random_display,
+    random_style,
 )
 
 LCD = DisplayStyle(positions=4, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(70, 70, 75))
@@ -156,6 +158,24 @@ def test_a_segment_pattern_that_is_no_digit_is_implausible(text: str, style: Dis
 
     with pytest.raises(ReadError, match="implausible.*not a digit"):
         read_display(drawn.image, drawn.calibration)
+
+
+def test_letters_in_random_styles_are_never_read_as_a_confident_number() -> None:
+    rng = np.random.default_rng(3)
+    refused, confident = 0, []
+    for index in range(24):
+        style = random_style(rng, positions=4)
+        text = ["12H4", "E.12", "P 12", "-1L0", "3o4", "°12"][index % 6]
+        drawn = draw_display(text, style, random_camera(rng, style, ((640, 480), (1280, 720))[index % 2]))
+        try:
+            reading = read_display(drawn.image, drawn.calibration)
+        except ReadError:
+            refused += 1
+            continue
+        if reading.confidence >= 0.8:
+            confident.append((text, reading.details["text"]))
+    assert confident == []
+    assert refused >= 22
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
