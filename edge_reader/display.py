@@ -1,24 +1,29 @@
 """Read a seven-segment display (dark digits on an LCD, or lit digits on an LED panel).
 
 1. Brightness is the largest of the three colour channels, so red, green and blue LEDs
-   and grey-green LCDs all give strong contrast. Big frames are searched at about
-   640 pixels across.
-2. Panel: closed edge contours and Otsu regions that are nearly rectangular are the
-   panel's candidates, tried from the most to the least promising; the whole frame (or
-   the calibration's ROI) is the last one. Each is rectified by its corners, which
+   and grey-green LCDs all give strong contrast. Big frames are halved until they are
+   about 700 pixels across; the panel is later cut from the level that keeps it sharp.
+2. Panel: nearly rectangular, landscape regions (closed edges in any colour channel,
+   Otsu regions) are the candidates, tried from the most contrasted; the whole frame
+   (or the calibration's ROI) is the last one. Each is rectified by its corners, which
    undoes small rotation and perspective.
-3. Strokes: a black-hat (LCD) or top-hat (LED) with a window wider than any stroke
-   keeps the segments and drops uneven light and broad glare; each pixel is scaled by
-   the strongest stroke nearby, so a dim end of the panel counts as much as a bright
-   one. The digit row is the band of rows that holds most strokes; italic digits are
-   sheared upright where their vertical strokes line up best.
-4. Digits: runs of inked columns are digit cells (a narrow one is a 1, which sits at
-   the right of its cell), a short one in the middle is a minus sign, a small square
-   blob on the baseline is a decimal point. Each segment's stroke strength is compared
-   with the display's lit strokes; the seven on/off states must spell a digit.
+3. Strokes: a black-hat (LCD, as a ratio to the panel's level) or a top-hat (LED) with
+   a window wider than any stroke keeps the segments and drops uneven light and broad
+   glare; each pixel is scaled by the strongest stroke nearby. Which polarity comes
+   first is judged from the middle of the panel; the other is tried only when the
+   first reads poorly, since it sees the gaps between strokes as shapes.
+4. Row: the horizontal segments level the row if the corners were a little off; the
+   digit row is the band of rows holding most ink; italic digits are sheared upright
+   by the lean of their steep stroke edges.
+5. Digits: runs of inked columns above the baseline are digit cells (a narrow one is a
+   1, which sits at the right of its cell), a short one in the middle is a minus sign,
+   and a small blob on the baseline in the gap after a digit is its decimal point.
+   Each segment's stroke strength is compared with the display's lit strokes; the
+   seven on/off states must spell a digit, and an unlit cell is a blank position.
 
-Confidence falls with the weakest segment decision and with anything that does not
-look like a clean row of digits; a pattern that spells no digit is an error, never a guess.
+Confidence falls with the least clear segment decision, with ink off the expected
+segments, with a candidate that cuts through the row or hugs the digits, and for a
+lone digit. A pattern that spells no digit is an error, never a guess.
 """
 
 from __future__ import annotations
@@ -728,10 +733,9 @@ def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Ban
                      character: str) -> float:
     """Share of a cell's ink that lies on the segments its character lights."""
     left, right, top, bottom = _cell_box(strokes, cell, band)
-    x0, x1 = max(0, int(left - stroke)), min(ink.shape[1], int(right + stroke) + 1)
     region = ink[band.top:band.bottom, cell.left:cell.right]
     total = int(region.sum())
-    if total == 0 or character == "-" and cell.kind == "minus":
+    if total == 0 or cell.kind == "minus":
         return 1.0
     expected = np.zeros(ink.shape, np.uint8)
     t = stroke
@@ -751,7 +755,6 @@ def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Ban
         (ax, ay), (bx, by) = lines[name]
         cv2.line(expected, (int(round(ax)), int(round(ay))), (int(round(bx)), int(round(by))), 1, thickness)
     covered = int((region & expected[band.top:band.bottom, cell.left:cell.right].astype(bool)).sum())
-    del x0, x1
     return covered / total
 
 
