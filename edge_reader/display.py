@@ -633,10 +633,18 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         cells.pop()
         penalty *= 0.7
     # A minus sign sits right before the number; a dash further off is something else.
-    while len(cells) > 1 and cells[0].kind == "minus" and cells[1].left - cells[0].right > 0.8 * height:
+    while len(cells) > 1 and cells[0].kind == "minus" and _gap_after_minus(cells, height) > 0.8 * height:
         cells.pop(0)
         penalty *= 0.85
     return cells, penalty
+
+
+def _gap_after_minus(cells: list[Cell], height: int) -> float:
+    """Space between a leading minus and the first digit's cell, in pixels."""
+    gap = cells[1].left - cells[0].right
+    if cells[1].kind == "one":  # a 1 stands at the right of its cell: count from where the cell starts
+        gap -= 0.6 * height
+    return gap
 
 
 def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
