@@ -57,6 +57,21 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return 'Device realm="api"'
 
 
+class DevicePathTokenAuthentication(BaseAuthentication):
+    """The token as the URL's `device_token` (ThingsBoard's device API puts it there),
+    so such requests count against their device's rate like any other device's."""
+
+    def authenticate(self, request):
+        token = request.parser_context.get("kwargs", {}).get("device_token")
+        if token is None:
+            return None
+        device = device_from_token(token)
+        return DevicePrincipal(device), device
+
+    def authenticate_header(self, request) -> str:
+        return 'Device realm="api"'
+
+
 class IsDevice(BasePermission):
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, Device)

@@ -34,11 +34,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        retention_days = fields.pop("retention_days", None)
-        device, token = services.device_create(owner=request.user, **fields)
-        if retention_days is not None:
-            services.device_update(device=device, retention_days=retention_days)
+        device, token = services.device_create(owner=request.user, **serializer.validated_data)
         device.token = token
         return Response(DeviceCreatedSerializer(device, context=self.get_serializer_context()).data, status=201)
 

@@ -9,18 +9,17 @@ field). The token rides in the path: README, "ThingsBoard-compatible HTTP".
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from devices.selectors import device_by_token
+from devices.authentication import DevicePathTokenAuthentication, IsDevice
 from telemetry.payloads import PayloadError
 from telemetry.views import ingest_body
 
 
 class ThingsBoardTelemetryView(APIView):
-    authentication_classes: list = []  # the token is in the path
-    permission_classes = [AllowAny]
+    authentication_classes = [DevicePathTokenAuthentication]
+    permission_classes = [IsDevice]
     parser_classes: list = []  # the body is parsed in one pass by telemetry.payloads
 
     @extend_schema(
@@ -30,11 +29,8 @@ class ThingsBoardTelemetryView(APIView):
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):
-        device = device_by_token(token=device_token)
-        if device is None:
-            return Response({"detail": "Invalid or revoked device token."}, status=401)
         try:
-            ingest_body(request, device, json_content_type=False)
+            ingest_body(request, request.auth, json_content_type=False)
         except PayloadError as error:
             return Response(error.as_json(), status=error.status)
         return Response(status=200)

@@ -77,3 +77,9 @@ def test_an_alert_is_acknowledged_and_leaves_the_badge(api_client, history):
 
 def test_acknowledging_a_missing_alert_is_not_found(api_client):
     assert api_client.post("/api/alerts/999999/ack/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_odd_utc_offset_in_the_history_filter_is_read_as_utc(api_client):
+    response = api_client.get("/api/alerts/", {"start": "0900-04-13T04:21:08+22:43"})
+    assert response.status_code == 200

@@ -103,3 +103,16 @@ def test_delete_removes_the_device(api_client, device):
 def test_the_api_needs_a_user(anon_client):
     assert anon_client.get(URL).status_code == 401
     assert anon_client.post(URL, {"name": "x"}).status_code == 401
+
+
+def test_a_retention_is_set_at_creation(api_client):
+    body = api_client.post(URL, {"name": "Short-lived", "retention_days": 7}, format="json").json()
+    assert body["retention_days"] == 7
+    assert Device.objects.get(pk=body["id"]).retention_days == 7
+
+
+@pytest.mark.parametrize("days", [0, -1, 36_501, "week"])
+def test_a_bad_retention_is_refused(api_client, days):
+    response = api_client.post(URL, {"name": "X", "retention_days": days}, format="json")
+    assert response.status_code == 400
+    assert "retention_days" in response.json()

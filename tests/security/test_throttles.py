@@ -69,3 +69,18 @@ class TestThrottles:
 
         device_client.get("/api/device/")
         assert len(cache.get(f"throttle_device_{device.pk}")) == 1
+
+
+@pytest.mark.django_db
+def test_a_token_in_the_path_counts_against_its_own_device(tight_rates, device_token, user):
+    from rest_framework.test import APIClient
+
+    from devices.services import device_create
+
+    client = APIClient()
+    codes = [client.post(f"/api/v1/{device_token}/telemetry", {"value": n}, format="json").status_code
+             for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+    # Another device from the same address still has its whole rate: not an anonymous limit.
+    _other, other_token = device_create(owner=user, name="Second", type="generic")
+    assert client.post(f"/api/v1/{other_token}/telemetry", {"value": 1}, format="json").status_code == 200

@@ -114,3 +114,4 @@ def test_the_token_in_the_path_is_kept_out_of_the_servers_log(anon_client, devic
 
     assert device_token not in caplog.text
     assert "y" * 43 not in caplog.text
+
