@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.shortcuts import get_object_or_404
 
 from alerts.models import AlertEvent, AlertRule, NotificationChannel
+from telemetry.selectors import iso_utc as telemetry_iso_utc
 
 
 def alert_rules_of_user(*, user, device_id: int | None = None) -> QuerySet[AlertRule]:
@@ -73,10 +74,20 @@ def devices_silenced(*, user) -> set[int]:
     )
 
 
-def iso_utc(ts: datetime | None) -> str | None:
-    from telemetry.live import iso_utc as live_iso_utc
+def alert_bounds_by_device(*, user, sensor: str) -> dict[int, tuple[float | None, float | None]]:
+    """Per device of the user, where its enabled bounds rules on one sensor fire: below
+    the highest lower bound, above the lowest upper bound (None: no such bound)."""
+    rows = (
+        AlertRule.objects.filter(device__owner=user, kind=AlertRule.BOUNDS, enabled=True, sensor=sensor)
+        .order_by()
+        .values("device_id")
+        .annotate(lower=Max("lower"), upper=Min("upper"))
+    )
+    return {row["device_id"]: (row["lower"], row["upper"]) for row in rows}
 
-    return None if ts is None else live_iso_utc(ts)
+
+def iso_utc(ts: datetime | None) -> str | None:
+    return None if ts is None else telemetry_iso_utc(ts)
 
 
 def alert_event_message(*, event: AlertEvent) -> dict:

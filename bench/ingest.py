@@ -5,6 +5,7 @@ Every figure is measured in the same run as its baseline (straight psycopg, no D
 with the same rows, batch size and concurrency, against PostgreSQL:
 
   api_batch_rows_per_s   POST /api/telemetry/ with 1,000-reading batches, C clients
+  api_batch_rows_per_s_with_rules   the same with 3 alert rules on every sensor
   copy_batch_rows_per_s  COPY of 1,000 rows + COMMIT, C connections
   api_single_req_per_s   one reading per POST, 32 connections (wrk)
   insert_commit_per_s    INSERT of one row + COMMIT, 32 connections
@@ -12,6 +13,7 @@ with the same rows, batch size and concurrency, against PostgreSQL:
   raw_aggregate_ms       the plain GROUP BY over the raw rows, same buckets
   export_rows_per_s      GET /api/export.csv of those N rows, and the server's peak RSS
   copy_out_rows_per_s    COPY (SELECT ...) TO STDOUT CSV of the same rows
+  mqtt_single_rows_per_s, mqtt_batch_rows_per_s   bench/mqtt.py, folded in (--mqtt)
 
 The server runs as in production: uvicorn with several ASGI workers and a psycopg pool
 (--server wsgi: gunicorn sync workers). The load comes from other processes.
@@ -155,16 +157,17 @@ def rss_mb(pid: int) -> float:
 
 
 def batch_body(client_index: int, batch_index: int) -> bytes:
-    start_ms = int(T0.timestamp() * 1000) + (client_index * 10_000_000 + batch_index) * BATCH * 10
+    # Each batch spans 10 s (a reading every 10 ms); each client its own 115 days.
+    start_ms = int(T0.timestamp() * 1000) + (client_index * 1_000_000 + batch_index) * BATCH * 10
     return orjson.dumps([{"ts": start_ms + i * 10, "values": {"load": (i % 100) / 10}} for i in range(BATCH)])
 
 
-def api_batch_client(base: str, token: str, client_index: int, seconds: float, results) -> None:
+def api_batch_client(base: str, token: str, client_index: int, first_batch: int, seconds: float, results) -> None:
     rows = 0
     with httpx.Client(base_url=base, headers={"Authorization": f"Device {token}",
                                               "Content-Type": "application/json"}, timeout=60) as client:
         deadline = time.monotonic() + seconds
-        batch_index = 0
+        batch_index = first_batch
         while time.monotonic() < deadline:
             response = client.post("/api/telemetry/", content=batch_body(client_index, batch_index))
             if response.status_code != 201:
@@ -185,9 +188,12 @@ def run_processes(target, arguments: list[tuple]) -> list:
     return collected
 
 
-def api_batch_rate(base: str, tokens: list[str], clients: int, seconds: float) -> float:
+def api_batch_rate(base: str, tokens: list[str], clients: int, seconds: float, round_: int = 0) -> float:
     started = time.monotonic()
-    rows = run_processes(api_batch_client, [(base, tokens[i], i, seconds) for i in range(clients)])
+    # round_ moves each client's timestamps on (58 days), so a second run stores new readings.
+    rows = run_processes(
+        api_batch_client, [(base, tokens[i], i, 500_000 * round_, seconds) for i in range(clients)]
+    )
     return sum(rows) / (time.monotonic() - started)
 
 
@@ -197,7 +203,7 @@ def copy_batch_connection(sensor_id: int, client_index: int, seconds: float, res
         deadline = time.monotonic() + seconds
         batch_index = 0
         while time.monotonic() < deadline:
-            start = T0 + timedelta(seconds=(client_index * 10_000_000 + batch_index) * BATCH / 100)
+            start = T0 + timedelta(seconds=(client_index * 1_000_000 + batch_index) * BATCH / 100)
             with connection.cursor() as cursor:
                 with cursor.copy("COPY telemetry_reading (sensor_id, ts, value) FROM STDIN") as copy:
                     for i in range(BATCH):
@@ -375,6 +381,30 @@ def copy_out_rate(sensor_id: int) -> tuple[float, int]:
 # --- the run ---------------------------------------------------------------------------
 
 
+def rules_on_every_sensor(device_ids: list[int], rules_per_sensor: int = 3) -> int:
+    """Three bounds rules per sensor, wide enough that readings stay inside them: the
+    cost measured is evaluation on the hot path, not alert delivery."""
+    from alerts.services import alert_rule_create
+    from telemetry.models import Sensor
+
+    created = 0
+    for sensor in Sensor.objects.filter(device_id__in=device_ids).select_related("device"):
+        for n in range(rules_per_sensor):
+            alert_rule_create(device=sensor.device, sensor=sensor.key, lower=-1000.0 - n, upper=1000.0 + n)
+            created += 1
+    return created
+
+
+def mqtt_figures() -> dict:
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "mqtt.py"), "--quick"], cwd=ROOT, capture_output=True, text=True
+    )
+    if output.returncode != 0:
+        return {"mqtt_error": output.stderr.strip().splitlines()[-1][:200] if output.stderr else "failed"}
+    figures = json.loads(output.stdout.strip().splitlines()[-1])
+    return {key: figures[key] for key in ("mqtt_single_rows_per_s", "mqtt_batch_rows_per_s")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a run under a minute")
@@ -384,6 +414,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent single-reading connections")
     parser.add_argument("--workers", type=int, default=4, help="server worker processes")
     parser.add_argument("--server", choices=["asgi", "wsgi"], default="asgi")
+    parser.add_argument("--mqtt", action="store_true", help="also run bench/mqtt.py --quick and fold it in")
     args = parser.parse_args()
     seconds = args.seconds or (4 if args.quick else 15)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
@@ -415,6 +446,11 @@ def main() -> None:
     with server(args.server, args.workers) as (base, master_pid):
         log("api batch")
         figures["api_batch_rows_per_s"] = round(api_batch_rate(base, tokens, args.clients, seconds))
+        log("api batch with 3 alert rules on every sensor")
+        figures["alert_rules"] = rules_on_every_sensor([device_id for device_id, _ in devices[2:2 + args.clients]])
+        figures["api_batch_rows_per_s_with_rules"] = round(
+            api_batch_rate(base, tokens, args.clients, seconds, round_=1)
+        )
         log("api single")
         rate, errors = api_single_rate(base, tokens[:100], args.connections, seconds)
         figures["api_single_req_per_s"], figures["api_single_errors"] = round(rate), errors
@@ -434,6 +470,14 @@ def main() -> None:
     rate, copied = copy_out_rate(big_sensor)
     figures["copy_out_rows_per_s"] = round(rate)
 
+    if args.mqtt:
+        log("mqtt")
+        figures.update(mqtt_figures())
+        if "mqtt_single_rows_per_s" in figures:
+            figures["mqtt_single_vs_api_single"] = round(
+                figures["mqtt_single_rows_per_s"] / figures["api_single_req_per_s"], 1
+            )
+    figures["rules_ratio"] = round(figures["api_batch_rows_per_s_with_rules"] / figures["api_batch_rows_per_s"], 2)
     figures["batch_ratio"] = round(figures["api_batch_rows_per_s"] / figures["copy_batch_rows_per_s"], 2)
     figures["single_ratio"] = round(figures["api_single_req_per_s"] / figures["insert_commit_per_s"], 2)
     figures["query_speedup"] = round(figures["raw_aggregate_ms"] / figures["query_ms_p50"], 1)

@@ -22,18 +22,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import orjson
 import redis
 from asgiref.sync import async_to_sync
-from channels.layers import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
 from devices.models import Device
 from devices.selectors import devices_of_user
 from telemetry.payloads import ParsedReading
+from telemetry.selectors import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,15 @@ def live_send(*, user_id: int, device_id: int | None, message: dict) -> None:
         config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
         if isinstance(layer, RedisPubSubChannelLayer) and isinstance(config["hosts"][0], str):
             _publish_to_redis(layer, url=config["hosts"][0], prefix=config.get("prefix", "asgi"), events=events)
-        else:
-            async_to_sync(_group_send_all)(layer, events)
+            return
+        if isinstance(layer, InMemoryChannelLayer):
+            # Only this process's own connections hear an in-memory layer. With none
+            # in the group (a WSGI worker, a command), skip the event loop and thread
+            # that a send from sync code would cost every batch (~2 ms).
+            events = [(group, event) for group, event in events if layer.groups.get(group)]
+            if not events:
+                return
+        async_to_sync(_group_send_all)(layer, events)
     except Exception:
         logger.exception("Live push to user %s (device %s) failed", user_id, device_id)
 
@@ -96,10 +103,6 @@ def _publish_to_redis(layer: RedisPubSubChannelLayer, *, url: str, prefix: str, 
         for group, event in events:
             pipeline.publish(f"{prefix}__group__{group}", layer.serialize(event))
         pipeline.execute()
-
-
-def iso_utc(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def readings_message(*, device_id: int, readings: Sequence[ParsedReading]) -> dict:

@@ -1,0 +1,13 @@
+"""live_send from a process no browser is connected to."""
+
+
+def test_nothing_is_sent_when_no_connection_of_this_process_listens(monkeypatch, settings):
+    """An in-memory layer reaches only this process's connections: a WSGI worker or a
+    command has none, and must not pay for an event loop per batch."""
+    from telemetry import live
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    calls = []
+    monkeypatch.setattr(live, "async_to_sync", lambda function: calls.append(function))
+    live.live_send(user_id=1, device_id=2, message={"type": "reading"})
+    assert calls == []
