@@ -199,8 +199,9 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
 
 
 def _preference(reading: PanelReading) -> float:
-    """Confidence, with a bonus per digit: a candidate cut through the panel reads fewer digits."""
-    return reading.confidence + 0.08 * min(reading.cells, 8)
+    """Confidence, with a bonus per sign: a candidate cut through the panel reads fewer of them."""
+    minus = 0.04 if reading.text.startswith("-") else 0.0
+    return reading.confidence + 0.08 * min(reading.cells, 8) + minus
 
 
 def _pyramid(brightness: np.ndarray) -> list[np.ndarray]:
