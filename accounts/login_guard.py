@@ -16,12 +16,14 @@ import math
 import time
 
 import orjson
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from rest_framework.throttling import BaseThrottle
+
+from iotsite.middleware import SyncAndAsyncMiddleware
 
 TOO_MANY = "Too many failed log-in attempts. Try again in {seconds} seconds."
 
@@ -115,27 +117,16 @@ def locked_out_response(request, seconds: int) -> HttpResponse:
     return response
 
 
-class LoginGuardMiddleware:
+class LoginGuardMiddleware(SyncAndAsyncMiddleware):
     """Refuse log-in POSTs from a locked-out username or address (LOGIN_GUARD_PATHS),
     and clear a username's failures when the token endpoint says its password was right."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request):
         if not self._guards(request):
             return self.get_response(request)
         return self._before(request) or self._after(request, self.get_response(request))
 
-    async def __acall__(self, request):
+    async def acall(self, request):
         if not self._guards(request):
             return await self.get_response(request)
         refused = await sync_to_async(self._before)(request)

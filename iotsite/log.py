@@ -16,8 +16,9 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+
+from iotsite.middleware import SyncAndAsyncMiddleware
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is kept only when it cannot forge log lines or blow up their size.
@@ -41,21 +42,10 @@ def request_id_for(incoming: str | None) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     """Set the request id, answer it, and log one line per request (LOG_REQUESTS)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request):
         token, started = self._begin(request)
         try:
             response = self.get_response(request)
@@ -63,7 +53,7 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
 
-    async def __acall__(self, request):
+    async def acall(self, request):
         token, started = self._begin(request)
         try:
             response = await self.get_response(request)

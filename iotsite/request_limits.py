@@ -10,9 +10,10 @@ Content-Length reads as empty under WSGI; under ASGI the front proxy's own body 
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import JsonResponse
+
+from iotsite.middleware import SyncAndAsyncMiddleware
 
 
 def body_limit_for(content_type: str) -> int:
@@ -33,20 +34,9 @@ def body_too_large(request) -> JsonResponse | None:
     return None
 
 
-class BodySizeLimitMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
+class BodySizeLimitMiddleware(SyncAndAsyncMiddleware):
+    def call(self, request):
         return body_too_large(request) or self.get_response(request)
 
-    async def __acall__(self, request):
+    async def acall(self, request):
         return body_too_large(request) or await self.get_response(request)
