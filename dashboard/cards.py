@@ -1,4 +1,5 @@
-"""What a device card shows, worked out once per device from the prefetched sensors."""
+"""What a device card shows, worked out once per device from the prefetched sensors
+and, for all cards at once, the alert rules that concern them."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import Any
 
 from django.utils import timezone
 
+from alerts.selectors import alert_bounds_by_device, devices_silenced
 from devices.device_types import ANALOG_GAUGE, DIGITAL_DISPLAY, GENERIC
 from devices.models import Device
+from devices.selectors import devices_of_user
 from telemetry.payloads import DEFAULT_SENSOR
 
 # A device heard from within this window is online; the cards' script applies the
 # same window as time passes.
 ONLINE_WINDOW = timedelta(minutes=5)
 TYPE_LABELS = {ANALOG_GAUGE: "Analog gauge", DIGITAL_DISPLAY: "Digital display", GENERIC: "Generic sensor"}
-STATUS_TEXT = {"online": "Online", "stale": "Stale", "never": "Never seen"}
+STATUS_TEXT = {"online": "Online", "stale": "Stale", "never": "Never seen", "offline": "Offline"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class DeviceCard:
     device: Device
     sensors: list[SensorSummary]
     latest: SensorSummary | None
+    # A firing "no data" rule says the device is offline, whatever the clock says.
+    offline: bool = False
+    # Where the gauge's `value` sensor alerts: below `alert_lower`, above `alert_upper`.
+    alert_lower: float | None = None
+    alert_upper: float | None = None
 
     @property
     def is_gauge(self) -> bool:
@@ -42,11 +50,34 @@ class DeviceCard:
         )
 
     @property
+    def is_display(self) -> bool:
+        return self.device.type == DIGITAL_DISPLAY
+
+    @property
+    def display_digits(self) -> int | None:
+        """How many digit positions the display has, when its calibration says."""
+        return self._calibration_count("digits", low=1, high=12)
+
+    @property
+    def display_decimals(self) -> int | None:
+        """The digits after the point the display shows, when its calibration says."""
+        return self._calibration_count("decimals", low=0, high=6)
+
+    def _calibration_count(self, name: str, *, low: int, high: int) -> int | None:
+        calibration = self.device.config.get("calibration")
+        count = calibration.get(name) if isinstance(calibration, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool) and low <= count <= high:
+            return count
+        return None
+
+    @property
     def type_label(self) -> str:
         return TYPE_LABELS.get(self.device.type, self.device.type)
 
     @property
     def status(self) -> str:
+        if self.offline:
+            return "offline"
         last_seen = self.device.last_seen_at
         if last_seen is None:
             return "never"
@@ -82,7 +113,9 @@ def _headline_sensor(sensors: list[SensorSummary]) -> SensorSummary | None:
     return max(heard, key=lambda sensor: sensor.last_ts, default=None)
 
 
-def device_card(device: Device) -> DeviceCard:
+def device_card(
+    device: Device, *, offline: bool = False, alert_bounds: tuple[float | None, float | None] = (None, None)
+) -> DeviceCard:
     # device.sensors is prefetched by devices.selectors.devices_of_user.
     sensors = sorted(
         (
@@ -97,4 +130,23 @@ def device_card(device: Device) -> DeviceCard:
         ),
         key=lambda sensor: sensor.key,
     )
-    return DeviceCard(device=device, sensors=sensors, latest=_headline_sensor(sensors))
+    lower, upper = alert_bounds
+    return DeviceCard(
+        device=device,
+        sensors=sensors,
+        latest=_headline_sensor(sensors),
+        offline=offline,
+        alert_lower=lower,
+        alert_upper=upper,
+    )
+
+
+def device_cards_of_user(*, user) -> list[DeviceCard]:
+    """Every card of the dashboard, in three queries whatever the number of devices
+    (devices with their sensors, silenced devices, gauge bounds)."""
+    silenced = devices_silenced(user=user)
+    bounds = alert_bounds_by_device(user=user, sensor=DEFAULT_SENSOR)
+    return [
+        device_card(device, offline=device.pk in silenced, alert_bounds=bounds.get(device.pk, (None, None)))
+        for device in devices_of_user(user=user)
+    ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.services import user_create
-from dashboard.cards import ONLINE_WINDOW, device_card
+from dashboard.cards import ONLINE_WINDOW, device_cards_of_user
 from dashboard.forms import DeviceCreateForm, LoginForm, SignUpForm, username_taken_message
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.services import device_create, device_token_plain
@@ -91,7 +91,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    cards = [device_card(device) for device in devices_of_user(user=request.user)]
+    cards = device_cards_of_user(user=request.user)
     context = {"cards": cards, "online_window_seconds": int(ONLINE_WINDOW.total_seconds())}
     return render(request, "dashboard/dashboard.html", context)
 
@@ -102,13 +102,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def cards_refresh(request: HttpRequest) -> JsonResponse:
     """Each card's latest reading, rendered by the same template as the page, so the
     dashboard keeps up without a reload."""
-    cards = [device_card(device) for device in devices_of_user(user=request.user)]
+    cards = device_cards_of_user(user=request.user)
     return JsonResponse(
         {
             "cards": [
                 {
                     "id": card.device.pk,
                     "last_seen_at": card.device.last_seen_at,
+                    "offline": card.offline,
                     "reading_html": render_to_string("dashboard/_reading.html", {"card": card}, request=request),
                 }
                 for card in cards

@@ -54,28 +54,11 @@ document.addEventListener("click", async (event) => {
 
 renderTimes();
 
-// In-app alerts as they happen: a new firing counts on the badge, and a toast says what happened.
-function listen() {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/live/`);
-  socket.addEventListener("message", (event) => {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (message.type !== "alert") return;
-    const badge = document.querySelector("[data-alerts-badge]");
-    if (badge && message.state === "firing") {
-      badge.textContent = String(Number(badge.textContent) + 1);
-      badge.hidden = false;
-    }
-    const what = message.kind === "silence" ? "no data" : `${message.sensor} = ${message.value}`;
-    showToast(`${message.device_name}: ${what} — ${message.state}. Reload to see it in the list.`, message.state === "firing" ? "warning" : "info");
-  });
-  socket.addEventListener("close", (event) => {
-    if (event.code !== 4401) window.setTimeout(listen, 5000);
-  });
-}
-if ("WebSocket" in window) listen();
+// In-app alerts as they happen: chrome.js counts them on the badge; this page's toast
+// says the list is behind.
+document.addEventListener("iotsite:alert", (event) => {
+  event.preventDefault();
+  const message = event.detail;
+  const what = message.kind === "silence" ? "no data" : `${message.sensor} = ${message.value}`;
+  showToast(`${message.device_name}: ${what} — ${message.state}. Reload to see it in the list.`, message.state === "firing" ? "warning" : "info");
+});

@@ -1,11 +1,16 @@
 // The device cards: rename in place, the details panel, the QR and token dialog,
-// gauges, and online/stale status that follows the clock.
+// gauges with their alert bounds, displays, and online/stale status that follows the
+// clock (offline while a "no data" alert fires).
 import { api, errorMessage } from "./api.js";
 import { gaugeSvg } from "./gauge.js";
+import { displayText, sevenSegmentSvg } from "./seven_segment.js";
 import { showToast } from "./toasts.js";
 import { renderTimes } from "./time.js";
 
 const REFRESH_MS = 15_000;
+// Dispatched on document by chrome.js (the page's shared script) for each alert pushed.
+const ALERT_EVENT = "iotsite:alert";
+const STATUS_TEXT = { online: "Online", stale: "Stale", never: "Never seen", offline: "Offline" };
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 const onlineWindowMs = Number(document.querySelector("[data-online-window]").dataset.onlineWindow) * 1000;
 
@@ -15,8 +20,22 @@ function optionalNumber(text) {
 
 function drawGauges(root = document) {
   for (const holder of root.querySelectorAll("[data-gauge]")) {
-    const { min, max, unit, value } = holder.dataset;
-    holder.replaceChildren(gaugeSvg({ min: Number(min), max: Number(max), unit, value: optionalNumber(value) }));
+    const { min, max, unit, value, lower, upper } = holder.dataset;
+    holder.replaceChildren(
+      gaugeSvg({
+        min: Number(min), max: Number(max), unit, value: optionalNumber(value),
+        lower: optionalNumber(lower), upper: optionalNumber(upper),
+      }),
+    );
+  }
+}
+
+function drawDisplays(root = document) {
+  for (const holder of root.querySelectorAll("[data-seven-segment]")) {
+    const { sevenSegment, decimals, digits } = holder.dataset;
+    const text = displayText(Number(sevenSegment), { decimals: optionalNumber(decimals), digits: optionalNumber(digits) });
+    const unit = holder.nextElementSibling?.textContent || "";
+    holder.replaceChildren(sevenSegmentSvg(text, { label: `Display reads ${text.trim()}${unit ? ` ${unit}` : ""}` }));
   }
 }
 
@@ -28,10 +47,22 @@ function formatNumbers(root = document) {
 
 function updateStatus(card) {
   const lastSeen = card.dataset.lastSeen ? new Date(card.dataset.lastSeen) : null;
-  const state = lastSeen === null ? "never" : Date.now() - lastSeen <= onlineWindowMs ? "online" : "stale";
+  let state = lastSeen === null ? "never" : Date.now() - lastSeen <= onlineWindowMs ? "online" : "stale";
+  if (card.dataset.offline === "true") state = "offline";
   const badge = card.querySelector("[data-status]");
   badge.className = `status status-${state}`;
-  badge.querySelector(".status-text").textContent = { online: "Online", stale: "Stale", never: "Never seen" }[state];
+  badge.querySelector(".status-text").textContent = STATUS_TEXT[state];
+}
+
+// A "no data" alert firing or resolving turns its card offline or back at once.
+function followSilenceAlerts() {
+  document.addEventListener(ALERT_EVENT, ({ detail: message }) => {
+    if (message.kind !== "silence") return;
+    const card = document.querySelector(`.device-card[data-device-id="${Number(message.device)}"]`);
+    if (!card) return;
+    card.dataset.offline = String(message.state === "firing");
+    updateStatus(card);
+  });
 }
 
 // Rename: success, unchanged (warning, field turns orange) or refused (error);
@@ -242,12 +273,14 @@ async function refreshCards() {
     const entry = byId.get(card.dataset.deviceId);
     if (!entry) continue;
     card.dataset.lastSeen = entry.last_seen_at || "";
+    card.dataset.offline = String(entry.offline);
     const reading = card.querySelector("[data-reading]");
     if (reading.dataset.html !== entry.reading_html) {
       reading.dataset.html = entry.reading_html;
       reading.innerHTML = entry.reading_html;
       formatNumbers(reading);
       drawGauges(reading);
+      drawDisplays(reading);
     }
     updateStatus(card);
   }
@@ -257,8 +290,10 @@ async function refreshCards() {
 function main() {
   formatNumbers();
   drawGauges();
+  drawDisplays();
   const cards = document.querySelectorAll(".device-card");
   if (cards.length === 0) return;
+  followSilenceAlerts();
   const dialog = qrDialog();
   for (const card of cards) {
     wireRename(card);
