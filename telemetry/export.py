@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
+from asgiref.sync import sync_to_async
 from django.db import connection
 from psycopg import sql
 
@@ -46,6 +47,16 @@ def export_csv(
                 pending.clear()
     if pending:
         yield bytes(pending)
+
+
+async def export_csv_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The same blocks for an ASGI server. Given a sync iterator, Django's ASGI handler
+    would first read it whole into memory; here each block is pulled in the request's
+    own thread (thread-sensitive, so the database connection and the open COPY stay
+    that thread's), one at a time."""
+    next_block = sync_to_async(next, thread_sensitive=True)
+    while (block := await next_block(chunks, None)) is not None:
+        yield block
 
 
 def _csv_prefix(device_id: int, device_name: str, key: str) -> str:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from devices.authentication import DeviceTokenAuthentication, IsDevice
 from devices.selectors import device_get_for_user
 from telemetry import payloads, selectors, services
-from telemetry.export import export_csv
+from telemetry.export import export_csv, export_csv_async
 from telemetry.filters import ExportFilter, ReadingRangeFilter
 from telemetry.models import Reading
 from telemetry.serializers import (
@@ -186,6 +187,8 @@ class ExportView(APIView):
             user=request.user, device_id=device_id, sensor=wanted.get("sensor") or None,
             start=wanted.get("start"), end=wanted.get("end"),
         )
+        if isinstance(request._request, ASGIRequest):
+            chunks = export_csv_async(chunks)
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="iotsite-export-{stamp}.csv"'

@@ -97,3 +97,41 @@ def test_another_users_device_filter_is_404(other_client, device):
 def test_the_export_needs_a_user(anon_client, device_client):
     assert anon_client.get("/api/export.csv").status_code == 401
     assert device_client.get("/api/export.csv").status_code == 401
+
+
+def run_in_own_thread(coroutine_function):
+    """An event loop of its own: browser tests leave one marked running in this thread."""
+    import asyncio
+    import threading
+
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(value=asyncio.run(coroutine_function())))
+    thread.start()
+    thread.join()
+    return outcome["value"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_export_is_streamed_block_by_block(user, device):
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    readings_ingest(
+        device=device, readings=[ParsedReading("t", T0 + timedelta(seconds=s), s) for s in range(500)],
+        received_at=timezone.now(),
+    )
+
+    async def export_over_asgi():
+        client = AsyncClient()
+        await client.aforce_login(user)
+        response = await client.get("/api/export.csv")
+        body = b"".join([block async for block in response.streaming_content])
+        await sync_to_async(connections.close_all)()  # the connection of the thread that served it
+        return response.is_async, body
+
+    is_async, body = run_in_own_thread(export_over_asgi)
+    assert is_async  # Django would otherwise read a sync iterator whole into memory first
+    lines = body.decode().splitlines()
+    assert lines[0] == ",".join(HEADER)
+    assert len(lines) == 501
