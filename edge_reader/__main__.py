@@ -17,6 +17,7 @@ from edge_reader.calibration import (
     save_calibration,
 )
 from edge_reader.camera import CameraError
+from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.result import ReadError
 
 EXIT_UNREADABLE = 2
@@ -64,6 +65,16 @@ def _device_credentials(args: argparse.Namespace) -> tuple[str, str]:
     return server, token
 
 
+def _plausibility(args: argparse.Namespace, calibration: dict) -> PlausibilityFilter | None:
+    max_jump = args.max_jump if args.max_jump is not None else calibration.get("max_jump")
+    if max_jump is None:
+        return None
+    try:
+        return PlausibilityFilter(max_jump=float(max_jump))
+    except (TypeError, ValueError) as error:
+        raise CalibrationError(f"max_jump: {error}") from None
+
+
 def command_run(args: argparse.Namespace) -> int:
     from edge_reader.camera import open_camera, open_source, run_camera_loop
     from edge_reader.client import BackgroundSender, TelemetryClient
@@ -75,13 +86,14 @@ def command_run(args: argparse.Namespace) -> int:
         sender = BackgroundSender(client).start()
         try:
             stats = run_camera_loop(source, calibration, sender, interval=args.interval, sensor=args.sensor,
-                                    min_confidence=args.min_confidence, max_frames=args.max_frames)
+                                    min_confidence=args.min_confidence, plausibility=_plausibility(args, calibration),
+                                    max_frames=args.max_frames)
         except KeyboardInterrupt:
             sender.stop(drain_timeout=0)  # what is left waits on disk for the next start
             return 0
         sender.stop(drain_timeout=args.drain_timeout)
         _print({"frames": stats.frames, "readings": stats.readings, "unreadable": stats.unreadable,
-                "unsure": stats.unsure, "pending": client.pending()})
+                "unsure": stats.unsure, "implausible": stats.implausible, "pending": client.pending()})
     return 0
 
 
@@ -146,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interval", type=float, default=5.0, help="seconds between frames (default 5)")
     run.add_argument("--sensor", default="value", help="sensor name of the readings (default value)")
     run.add_argument("--min-confidence", type=float, default=0.0, help="drop reads less sure than this")
+    run.add_argument("--max-jump", type=float,
+                     help="a value further than this from the last one is implausible and not sent "
+                          "(default: the calibration's max_jump; none when neither is set)")
     run.add_argument("--buffer", type=Path, default=DEFAULT_BUFFER, help="readings waiting to be sent (SQLite)")
     run.add_argument("--max-frames", type=int, help="stop after this many frames")
     run.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to send what waits, at the end")

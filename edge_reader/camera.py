@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.readers import read_image
 from edge_reader.result import ReadError
 
@@ -148,20 +149,25 @@ class LoopStats:
     readings: int = 0
     unreadable: int = 0
     unsure: int = 0
+    implausible: int = 0
 
 
 def run_camera_loop(source: FrameSource, calibration: dict[str, Any], client: ReadingSink, *,
                     interval: float = 5.0, sensor: str = "value", min_confidence: float = 0.0,
+                    plausibility: PlausibilityFilter | None = None,
                     max_frames: int | None = None, sleep: Callable[[float], None] = time.sleep,
                     clock: Callable[[], float] = time.monotonic) -> LoopStats:
-    """Read one frame every `interval` seconds and queue its value; runs until the frames end."""
+    """Read one frame every `interval` seconds and queue its value; runs until the frames end.
+
+    A value that jumps further from the last one than `plausibility` allows is reported
+    (logged and counted) as implausible and never sent as data."""
     stats = LoopStats()
     try:
         for frame in source.frames():
             started = clock()
             ts = datetime.now(UTC)  # the time the frame was taken, kept through any outage
             stats.frames += 1
-            _read_into(frame, ts, calibration, client, sensor, min_confidence, stats)
+            _read_into(frame, ts, calibration, client, sensor, min_confidence, plausibility, stats)
             client.flush()
             if max_frames is not None and stats.frames >= max_frames:
                 break
@@ -172,7 +178,8 @@ def run_camera_loop(source: FrameSource, calibration: dict[str, Any], client: Re
 
 
 def _read_into(frame: np.ndarray, ts: datetime, calibration: dict[str, Any], client: ReadingSink,
-               sensor: str, min_confidence: float, stats: LoopStats) -> None:
+               sensor: str, min_confidence: float, plausibility: PlausibilityFilter | None,
+               stats: LoopStats) -> None:
     try:
         reading = read_image(frame, calibration)
     except ReadError as error:
@@ -182,6 +189,11 @@ def _read_into(frame: np.ndarray, ts: datetime, calibration: dict[str, Any], cli
     if reading.confidence < min_confidence:
         stats.unsure += 1
         log.info("frame %d: confidence %.2f below %.2f, not sent", stats.frames, reading.confidence, min_confidence)
+        return
+    if plausibility is not None and not plausibility.check(reading.value):
+        stats.implausible += 1
+        log.warning("frame %d: implausible reading %g (more than %g from %g), not sent",
+                    stats.frames, reading.value, plausibility.max_jump, plausibility.last_accepted)
         return
     client.enqueue({sensor: reading.value}, ts)
     stats.readings += 1

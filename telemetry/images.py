@@ -10,12 +10,15 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from PIL import Image, UnidentifiedImageError
 
 from devices.models import Device
 from edge_reader.calibration import CalibrationError
+from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.readers import read_image
-from edge_reader.result import Reading, ReadError
+from edge_reader.result import ReadError, Reading
+from telemetry.models import Sensor
 from telemetry.payloads import DEFAULT_SENSOR, ParsedReading, PayloadError
 from telemetry.services import IngestResult, readings_ingest
 
@@ -75,11 +78,39 @@ def reading_from_image(*, device: Device, data: bytes, received_at: datetime) ->
             field="image", status=422,
         )
     sensor = calibration.get("sensor") or DEFAULT_SENSOR
+    _check_plausible(device, sensor, float(reading.value), calibration.get("max_jump"))
     stored = readings_ingest(
         device=device, readings=[ParsedReading(sensor, received_at, float(reading.value))], received_at=received_at
     )
     _keep_image(device, data, image_format, received_at)
     return ImageReadingResult(reading=reading, stored=stored)
+
+
+def _check_plausible(device: Device, sensor: str, value: float, max_jump) -> None:
+    """With a `max_jump` in the calibration, a value that jumps further than that from
+    the last one is refused as implausible (a misread digit, a glare streak), until
+    readings agree on a new level (edge_reader.plausibility). The filter's state lives
+    in the cache, so every worker judges alike when the cache is Redis."""
+    if max_jump is None:
+        return
+    key = f"telemetry:image-plausibility:{device.pk}:{sensor}"
+    check = cache.get(key)
+    if check is None or check.max_jump != max_jump:
+        try:
+            check = PlausibilityFilter(max_jump=float(max_jump))
+        except (TypeError, ValueError) as error:
+            raise PayloadError(
+                f"Unusable calibration: max_jump: {error}", field="config.calibration", status=409
+            ) from None
+        last = Sensor.objects.filter(device=device, key=sensor).values_list("last_value", flat=True).first()
+        check.last_accepted = last
+    plausible = check.check(value)
+    cache.set(key, check, timeout=None)
+    if not plausible:
+        raise PayloadError(
+            f"Implausible reading {value:g}: more than {max_jump:g} from the last value {check.last_accepted:g}; "
+            "not stored.", field="image", status=422,
+        )
 
 
 def _keep_image(device: Device, data: bytes, image_format: str, received_at: datetime) -> None:

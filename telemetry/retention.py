@@ -19,10 +19,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F
 
 from devices.models import Device
-from telemetry.models import HourRollup, IdempotencyRecord, MinuteRollup, Reading, Sensor
+from telemetry.models import (
+    HourRollup,
+    IdempotencyRecord,
+    MinuteRollup,
+    Reading,
+    Sensor,
+)
 
 DEFAULT_BATCH_SIZE = 5000
 # Device ids per sensor lookup: well under SQLite's limit on bound parameters.

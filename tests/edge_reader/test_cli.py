@@ -98,6 +98,27 @@ def test_run_sends_what_it_reads_to_the_server(tmp_path, calibration_file, telem
     assert [value for *_, value in stored] == pytest.approx([1.5, 4.5], abs=0.1)
 
 
+def test_run_with_max_jump_reports_an_implausible_value_and_does_not_send_it(
+    tmp_path, calibration_file, telemetry_server: ServerProcess, capsys
+):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for index, value in enumerate([1.5, 9.5, 2.0]):
+        gauge_file(frames, value, f"{index}.png")
+    code = main(["run", "--server", telemetry_server.url, "--token", TOKEN, "--calibration", str(calibration_file),
+                 "--source", str(frames), "--interval", "0", "--buffer", str(tmp_path / "buffer.sqlite3"),
+                 "--max-jump", "3"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["implausible"] == 1
+    assert [value for *_, value in telemetry_server.stored()] == pytest.approx([1.5, 2.0], abs=0.1)
+
+
+def test_a_bad_max_jump_is_an_error(tmp_path, calibration_file, capsys):
+    code = main(["run", "--server", "http://127.0.0.1:9", "--token", TOKEN, "--calibration", str(calibration_file),
+                 "--source", str(tmp_path), "--max-jump", "-1"])
+    assert code == 2 and "max_jump" in json.loads(capsys.readouterr().out)["error"]
+
+
 def test_run_without_credentials_is_an_error(tmp_path, calibration_file, capsys):
     code = main(["run", "--calibration", str(calibration_file), "--source", str(tmp_path)])
     assert code == 2 and "token" in json.loads(capsys.readouterr().out)["error"]

@@ -83,6 +83,17 @@ def test_reads_below_the_confidence_floor_are_not_sent(tmp_path):
     assert stats.unsure == 1 and sink.readings == []
 
 
+def test_a_value_that_jumps_too_far_is_reported_and_not_sent(tmp_path):
+    from edge_reader.plausibility import PlausibilityFilter
+
+    write_frames(tmp_path, [2.0, 2.5, 9.0, 3.0])
+    sink = ListSink()
+    stats = run_camera_loop(ImageFiles(tmp_path), CALIBRATION, sink, interval=0,
+                            plausibility=PlausibilityFilter(max_jump=2.0))
+    assert stats.implausible == 1
+    assert [values["value"] for values, _ in sink.readings] == pytest.approx([2.0, 2.5, 3.0], abs=0.1)
+
+
 def test_a_missing_source_is_a_camera_error(tmp_path):
     with pytest.raises(CameraError):
         ImageFiles(tmp_path / "nothing-here")

@@ -127,3 +127,20 @@ def test_read_gauge_reports_an_unreadable_image(tmp_path, capsys):
         call_command("read_gauge", str(tmp_path / "missing.jpg"), calibration=str(calibration))
     assert raised.value.returncode == 2
     assert "error" in json.loads(capsys.readouterr().out)
+
+
+def test_a_jump_past_max_jump_is_refused_as_implausible(device_client, gauge):
+    from django.core.cache import cache
+
+    cache.clear()
+    gauge.config["calibration"]["max_jump"] = 2
+    gauge.save(update_fields=["config"])
+    assert upload_file(device_client, jpeg_of_gauge(3.0)).status_code == 201
+    response = upload_file(device_client, jpeg_of_gauge(8.0))
+    assert response.status_code == 422
+    assert "Implausible" in response.json()["detail"]
+    assert Reading.objects.filter(sensor__device=gauge).count() == 1
+    # A real step: once readings agree on the new level, it is taken.
+    answers = [upload_file(device_client, jpeg_of_gauge(8.0)).status_code for _ in range(2)]
+    assert answers == [422, 201]
+    cache.clear()
