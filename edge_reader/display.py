@@ -29,15 +29,14 @@ lone digit. A pattern that spells no digit is an error, never a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from edge_reader.images import ImageLike, load_image
 from edge_reader.result import Reading, ReadError
 
-ImageLike = np.ndarray | str | Path
 
 WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
@@ -125,28 +124,6 @@ def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     best = _best_panel_reading(colour, options, whole_frame_penalty=1.0 if options.roi else WHOLE_FRAME_PENALTY)
     text = best.text
     return Reading(value=float(text), confidence=round(best.confidence, 3), details={"text": text})
-
-
-def load_image(image: ImageLike) -> np.ndarray:
-    """A uint8 BGR or grey image from an array or an image file."""
-    if isinstance(image, (str, Path)):
-        if not Path(image).is_file():
-            raise ReadError(f"no image file at {image}")
-        loaded = cv2.imread(str(image), cv2.IMREAD_COLOR)
-        if loaded is None:
-            raise ReadError(f"cannot read an image from {image}")
-        image = loaded
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[2] in (3, 4):
-        array = array[..., :3]
-    elif array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
-    if array.ndim not in (2, 3) or min(array.shape[:2]) < 16:
-        raise ReadError(f"not an image: array of shape {np.asarray(image).shape}")
-    if array.dtype != np.uint8:
-        scale = 255.0 if np.issubdtype(array.dtype, np.floating) and array.max(initial=0) <= 1.0 else 1.0
-        array = np.clip(array * scale, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(array)
 
 
 def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:

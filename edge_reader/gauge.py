@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -32,8 +31,10 @@ from skimage.feature import canny
 from skimage.transform import hough_circle, hough_line
 
 from edge_reader.calibration import validate_calibration
+from edge_reader.images import ImageLike, load_image
 from edge_reader.result import Reading, ReadError
 
+MIN_SIDE = 32  # pixels: smaller frames hold no readable dial
 WORK_SIDE = 320  # longest side of the working image, pixels
 COARSE_SIDE = 128  # longest side of the image the dial is searched in
 DIAL_RADII = (0.18, 0.56)  # dial radius range, as fractions of the image's shorter side
@@ -43,7 +44,6 @@ NEEDLE_FIT = (0.15, 0.58)  # radii of the stretch of needle its angle is fitted 
 RIM_SECTORS = 36  # the dial's rim must be seen in at least half of these
 MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
 MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
-ImageLike = np.ndarray | str | Path
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Needle:
 def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     """The value the gauge shows, with the needle angle and a confidence in 0..1."""
     dial_calibration = validate_calibration(calibration)
-    dial, needle = _measure(load_image(image), dial_calibration.center, dial_calibration.radius)
+    dial, needle = _measure(load_image(image, min_side=MIN_SIDE), dial_calibration.center, dial_calibration.radius)
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
     return Reading(value=round(value, 6), confidence=round(confidence, 3),
@@ -72,35 +72,8 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
 def measure_dial(image: ImageLike, center: tuple[float, float] | None = None,
                  radius: float | None = None) -> tuple[Dial, float]:
     """The dial (found, or as given) and the needle angle: what a calibration is made from."""
-    dial, needle = _measure(load_image(image), center, radius)
+    dial, needle = _measure(load_image(image, min_side=MIN_SIDE), center, radius)
     return dial, needle.angle
-
-
-def load_image(image: ImageLike) -> np.ndarray:
-    """A uint8 BGR or grey array from an array (BGR, BGRA, grey, 0..1 floats) or an image file."""
-    if isinstance(image, (str, Path)):
-        if not Path(image).is_file():
-            raise ReadError(f"no image file at {image}")
-        loaded = cv2.imread(str(image), cv2.IMREAD_COLOR)
-        if loaded is None:
-            raise ReadError(f"cannot read an image from {image}")
-        return loaded
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
-    if array.ndim == 3 and array.shape[2] == 4:
-        array = array[..., :3]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3) or min(array.shape[:2]) < 32:
-        raise ReadError(f"not an image: array of shape {array.shape}")
-    return _as_uint8(array)
-
-
-def _as_uint8(array: np.ndarray) -> np.ndarray:
-    if array.dtype == np.uint8:
-        return array
-    if np.issubdtype(array.dtype, np.floating) and array.max(initial=0) <= 1.0:
-        array = array * 255.0
-    return np.clip(array, 0, 255).astype(np.uint8)
 
 
 def _grey_and_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_reader.gauge import ImageLike, read_gauge
+from edge_reader.gauge import read_gauge
+from edge_reader.images import ImageLike
 from edge_reader.result import Reading, ReadError
 
 
