@@ -30,7 +30,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, wait_until_serving, worker_pids  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "iotsite_bench"
@@ -105,12 +106,6 @@ def user_access_token() -> str:
 # --- the server under test --------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def server(kind: str, workers: int):
     port = free_port()
@@ -125,25 +120,11 @@ def server(kind: str, workers: int):
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/api/device/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.2)
+        wait_until_serving(base, process)
         yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-    return pids or [master_pid]
 
 
 def rss_mb(pid: int) -> float:
@@ -337,7 +318,7 @@ def raw_aggregate_ms(sensor_id: int, rows: int, width: int, repeats: int) -> flo
 
 
 def export_rate(base: str, access: str, device_id: int, master_pid: int) -> tuple[float, int, float, float]:
-    pids = worker_pids(master_pid)
+    pids = worker_pids(master_pid) or [master_pid]
     before = max(rss_mb(pid) for pid in pids)
     peak = [before]
     stop = threading.Event()

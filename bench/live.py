@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, wait_until_serving  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "iotsite_bench_live"
@@ -89,12 +90,6 @@ def make_devices(count: int) -> tuple[str, list[tuple[int, str]]]:
     return access, [(device.pk, token) for device, token in devices]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def servers(count: int, prefix: str):
     ports = [free_port() for _ in range(count)]
@@ -110,15 +105,7 @@ def servers(count: int, prefix: str):
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for base, process in zip(bases, processes, strict=True):
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(base + "/api/device/", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("a server did not start") from None
-                    time.sleep(0.2)
+            wait_until_serving(base, process)
         yield bases
     finally:
         for process in processes:

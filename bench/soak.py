@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, worker_pids  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 SOAK_DB = "iotsite_soak"
@@ -76,17 +77,6 @@ def make_devices(count: int) -> list[tuple[int, str]]:
     owner = get_user_model().objects.create_user(username="soak", password="soak-password-1")
     return [(device.pk, token) for device, token in
             (device_create(owner=owner, name=f"soak-{i}", type="generic") for i in range(count))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
 def start_server(port: int) -> subprocess.Popen:
