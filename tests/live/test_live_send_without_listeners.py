@@ -11,3 +11,15 @@ def test_nothing_is_sent_when_no_connection_of_this_process_listens(monkeypatch,
     monkeypatch.setattr(live, "async_to_sync", lambda function: calls.append(function))
     live.live_send(user_id=1, device_id=2, message={"type": "reading"})
     assert calls == []
+
+
+def test_a_batch_nobody_watches_is_not_even_formatted(monkeypatch, device):
+    from datetime import UTC, datetime
+
+    from telemetry import live
+    from telemetry.payloads import ParsedReading
+
+    built = []
+    monkeypatch.setattr(live, "readings_message", lambda **kwargs: built.append(kwargs) or {})
+    live.readings_push(device, [ParsedReading("t", datetime(2026, 1, 1, tzinfo=UTC), 1.0)])
+    assert built == []
