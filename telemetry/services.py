@@ -21,7 +21,7 @@ from telemetry.payloads import DEFAULT_SENSOR, ParsedReading, PayloadError
 # so entries stay true; filled only after the creating transaction commits.
 _sensor_id_cache: dict[tuple[int, str], int] = {}
 SENSOR_ID_CACHE_SIZE = 100_000
-DEADLOCK_RETRIES = 3
+STORE_ATTEMPTS = 3  # a stale cached sensor id or a lost deadlock is tried again
 
 
 @dataclass(frozen=True)
@@ -40,20 +40,21 @@ def readings_ingest(*, device: Device, readings: Sequence[ParsedReading], receiv
     value stands), so retries never double or alter data.
     """
     keys = {reading.sensor for reading in readings}
-    for attempt in range(1, DEADLOCK_RETRIES + 1):
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        last_attempt = attempt == STORE_ATTEMPTS
         try:
             new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
             break
         except IntegrityError:
+            if last_attempt:
+                raise
             # A cached sensor id that no longer exists (a restored database): look again.
             sensor_ids_forget(device_id=device.pk)
         except OperationalError as error:
             # Two requests holding the same readings in another order can deadlock on
             # the unique index; PostgreSQL ends one of them, which simply tries again.
-            if not isinstance(error.__cause__, psycopg.errors.DeadlockDetected) or attempt == DEADLOCK_RETRIES:
+            if last_attempt or not isinstance(error.__cause__, psycopg.errors.DeadlockDetected):
                 raise
-    else:
-        new_readings = _store_batch(device, readings, sensor_ids_for(device=device, keys=keys), received_at)
     device.last_seen_at = received_at
     return IngestResult(accepted=len(readings), duplicates=len(readings) - len(new_readings))
 
