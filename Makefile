@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install static run test test-sqlite test-postgres services browser serve clean
+.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ services:
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients)
+
+# ruff (format and lint) and mypy; DEBUG only so settings load without a SECRET_KEY.
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	DEBUG=true $(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 test: install services browser static
 	$(MAKE) test-sqlite

@@ -35,7 +35,10 @@ def notifications_claim(*, now: datetime, limit: int) -> list[Notification]:
     with transaction.atomic():
         # alerts_notification_due serves the scan.
         candidates = list(
-            _due(now).select_for_update(skip_locked=True).order_by("next_attempt_at").values_list("id", flat=True)[:limit]
+            _due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
         )
         if not candidates:
             return []
@@ -71,16 +74,22 @@ def notification_send(*, notification: Notification, now: datetime | None = None
     now = now or finished_at
     attempts = notification.attempts + 1
     NotificationAttempt.objects.create(
-        notification=notification, started_at=started_at, finished_at=finished_at,
-        ok=error is None, error="" if error is None else error.message,
+        notification=notification,
+        started_at=started_at,
+        finished_at=finished_at,
+        ok=error is None,
+        error="" if error is None else error.message,
     )
     if error is None:
         fields = {"status": Notification.DELIVERED, "delivered_at": finished_at, "last_error": ""}
     elif error.permanent or attempts >= settings.ALERTS_MAX_ATTEMPTS:
         fields = {"status": Notification.FAILED, "last_error": error.message}
     else:
-        fields = {"status": Notification.PENDING, "last_error": error.message,
-                  "next_attempt_at": now + retry_delay(attempts)}
+        fields = {
+            "status": Notification.PENDING,
+            "last_error": error.message,
+            "next_attempt_at": now + retry_delay(attempts),
+        }
     # Only while our claim holds: a lapsed lease means another worker owns it now.
     Notification.objects.filter(pk=notification.pk, claimed_by=notification.claimed_by).update(
         attempts=attempts, claimed_by="", claimed_until=None, **fields

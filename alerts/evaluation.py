@@ -196,7 +196,7 @@ def _reading_ts(reading: ParsedReading) -> datetime:
 # Raw SQL for the two statements ingest adds per batch: compiling the ORM's
 # select_for_update and bulk_update (a CASE per field) cost more than running them.
 _RULES_LOCKED_SQL = (
-    "SELECT id, device_id, kind, sensor, \"lower\", \"upper\", hysteresis, duration_s, state, state_since, "
+    'SELECT id, device_id, kind, sensor, "lower", "upper", hysteresis, duration_s, state, state_since, '
     "pending_since, evaluated_ts FROM alerts_alertrule WHERE id IN ({ids}) AND enabled AND kind = %s ORDER BY id{lock}"
 )
 
@@ -226,15 +226,23 @@ def _rules_save_state(rules: list[AlertRule]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 _RULES_SAVE_POSTGRESQL,
-                [[rule.pk for rule in rules], [rule.state for rule in rules], [rule.state_since for rule in rules],
-                 [rule.pending_since for rule in rules], [rule.evaluated_ts for rule in rules]],
+                [
+                    [rule.pk for rule in rules],
+                    [rule.state for rule in rules],
+                    [rule.state_since for rule in rules],
+                    [rule.pending_since for rule in rules],
+                    [rule.evaluated_ts for rule in rules],
+                ],
             )
             return
         adapt = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            "UPDATE alerts_alertrule SET state = %s, state_since = %s, pending_since = %s, evaluated_ts = %s WHERE id = %s",
-            [(rule.state, adapt(rule.state_since), adapt(rule.pending_since), adapt(rule.evaluated_ts), rule.pk)
-             for rule in rules],
+            "UPDATE alerts_alertrule SET state = %s, state_since = %s, pending_since = %s, evaluated_ts = %s"
+            " WHERE id = %s",
+            [
+                (rule.state, adapt(rule.state_since), adapt(rule.pending_since), adapt(rule.evaluated_ts), rule.pk)
+                for rule in rules
+            ],
         )
 
 
@@ -298,7 +306,9 @@ def silence_rules_check(*, now: datetime | None = None) -> list[Transition]:
             device_id__in={device_id for device_id, _key in sensor_keys},
             key__in={key for _device_id, key in sensor_keys},
         )
-        last_ts_by_sensor = {(device_id, key): ts for device_id, key, ts in sensors.values_list("device_id", "key", "last_ts")}
+        last_ts_by_sensor = {
+            (device_id, key): ts for device_id, key, ts in sensors.values_list("device_id", "key", "last_ts")
+        }
     transitions = []
     for rule in rules:
         last = rule.device.last_seen_at if not rule.sensor else last_ts_by_sensor.get((rule.device_id, rule.sensor))

@@ -60,9 +60,7 @@ def alert_event_get_for_user(*, user, event_id) -> AlertEvent:
 
 def alerts_unacknowledged_count(*, user_id: int) -> int:
     """The badge: firing alerts nobody has acknowledged (alerts_event_unacked)."""
-    return AlertEvent.objects.filter(
-        device__owner_id=user_id, state=AlertEvent.FIRING, acknowledged=False
-    ).count()
+    return AlertEvent.objects.filter(device__owner_id=user_id, state=AlertEvent.FIRING, acknowledged=False).count()
 
 
 def devices_silenced(*, user) -> set[int]:

@@ -45,8 +45,20 @@ class AlertRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = AlertRule
         fields = [
-            "id", "device", "kind", "sensor", "lower", "upper", "hysteresis", "duration_s", "enabled", "channels",
-            "state", "state_since", "created_at", "updated_at",
+            "id",
+            "device",
+            "kind",
+            "sensor",
+            "lower",
+            "upper",
+            "hysteresis",
+            "duration_s",
+            "enabled",
+            "channels",
+            "state",
+            "state_since",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "state", "state_since", "created_at", "updated_at"]
 
@@ -81,7 +93,10 @@ class AlertRuleSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"upper": "The upper bound must be above the lower bound."})
             if 2 * merged.get("hysteresis", 0) >= upper - lower:
                 raise serializers.ValidationError(
-                    {"hysteresis": "The hysteresis must be less than half the gap between the bounds, or the alert never clears."}
+                    {
+                        "hysteresis": "The hysteresis must be less than half the gap between the bounds,"
+                        " or the alert never clears."
+                    }
                 )
         return attrs
 
@@ -106,7 +121,11 @@ class NotificationChannelSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
             raise serializers.ValidationError({"kind": "A channel keeps its kind; make a new channel."})
-        current = {"kind": self.instance.kind, "address": self.instance.address, "url": self.instance.url} if self.instance else {}
+        current = (
+            {"kind": self.instance.kind, "address": self.instance.address, "url": self.instance.url}
+            if self.instance
+            else {}
+        )
         merged = {**current, **attrs}
         if merged["kind"] == NotificationChannel.EMAIL and not merged.get("address"):
             raise serializers.ValidationError({"address": "An email channel needs an address."})
@@ -121,7 +140,19 @@ class AlertEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AlertEvent
         fields = [
-            "id", "rule", "device", "device_name", "sensor", "kind", "state", "value", "lower", "upper", "ts",
-            "acknowledged", "acknowledged_at", "created_at",
+            "id",
+            "rule",
+            "device",
+            "device_name",
+            "sensor",
+            "kind",
+            "state",
+            "value",
+            "lower",
+            "upper",
+            "ts",
+            "acknowledged",
+            "acknowledged_at",
+            "created_at",
         ]
         read_only_fields = fields

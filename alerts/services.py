@@ -33,8 +33,14 @@ def alert_rule_create(
     channels: Iterable[NotificationChannel] = (),
 ) -> AlertRule:
     rule = AlertRule.objects.create(
-        device=device, sensor=sensor, kind=kind, lower=lower, upper=upper,
-        hysteresis=hysteresis, duration_s=duration_s, enabled=enabled,
+        device=device,
+        sensor=sensor,
+        kind=kind,
+        lower=lower,
+        upper=upper,
+        hysteresis=hysteresis,
+        duration_s=duration_s,
+        enabled=enabled,
     )
     channels = list(channels)
     if channels:
@@ -98,10 +104,17 @@ def alert_transitions_record(*, transitions: Sequence[Transition]) -> list[Alert
     now = timezone.now()
     events = [
         AlertEvent(
-            rule=transition.rule, device=transition.rule.device, sensor=transition.rule.sensor,
-            kind=transition.rule.kind, state=transition.state, value=transition.value,
-            lower=transition.rule.lower, upper=transition.rule.upper, ts=transition.ts,
-            acknowledged=False, created_at=now,
+            rule=transition.rule,
+            device=transition.rule.device,
+            sensor=transition.rule.sensor,
+            kind=transition.rule.kind,
+            state=transition.state,
+            value=transition.value,
+            lower=transition.rule.lower,
+            upper=transition.rule.upper,
+            ts=transition.ts,
+            acknowledged=False,
+            created_at=now,
         )
         for transition in transitions
     ]
@@ -171,9 +184,16 @@ def _events_and_outbox_insert_postgresql(
 ) -> None:
     pairs = [(rule_id, channel_id) for rule_id, ids in channel_ids_by_rule.items() for channel_id in ids]
     columns = [
-        list(range(len(events))), [e.rule_id for e in events], [e.device_id for e in events],
-        [e.sensor for e in events], [e.kind for e in events], [e.state for e in events], [e.value for e in events],
-        [e.lower for e in events], [e.upper for e in events], [e.ts for e in events],
+        list(range(len(events))),
+        [e.rule_id for e in events],
+        [e.device_id for e in events],
+        [e.sensor for e in events],
+        [e.kind for e in events],
+        [e.state for e in events],
+        [e.value for e in events],
+        [e.lower for e in events],
+        [e.upper for e in events],
+        [e.ts for e in events],
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -125,8 +125,13 @@ def main() -> None:
     batches_each = 200 if args.quick else 1000
 
     env = {
-        **os.environ, "DATABASE_URL": BENCH_URL, "DEBUG": "false", "SECRET_KEY": "bench-" + "k" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
     }
     fresh_database(env)
     os.environ.update(env)
@@ -140,8 +145,13 @@ def main() -> None:
     user = get_user_model().objects.create_user(username="bench", password="bench-password-1")
     # Never sent: the bench measures ingestion, which only queues notifications.
     channel = notification_channel_create(owner=user, kind="webhook", url="http://127.0.0.1:9/never-sent")
-    result = {"bench": "alerts", "quick": args.quick, "batch_size": BATCH, "rules_per_sensor": 3,
-              "batches_each": batches_each}
+    result = {
+        "bench": "alerts",
+        "quick": args.quick,
+        "batch_size": BATCH,
+        "rules_per_sensor": 3,
+        "batches_each": batches_each,
+    }
     # Untimed first: the first minute on a fresh database runs slower (whichever side
     # happens to run first then loses by 10-20%).
     measure(user=user, channel=channel, signal="flapping", batches_each=batches_each // 2, label="warm-up")

@@ -22,12 +22,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from edge_reader.display import read_display  # noqa: E402
-from edge_reader.result import ReadError  # noqa: E402
-from edge_reader.synthetic_display import random_display  # noqa: E402
+from edge_reader.display import read_display
+from edge_reader.result import ReadError
+from edge_reader.synthetic_display import random_display
 
 HIGH_CONFIDENCE = 0.8
 QUICK_SIZES = ((640, 480), (1280, 720))
@@ -57,8 +57,11 @@ def run(count: int, seed: int, quick: bool, verbose: bool) -> dict:
         wrong += 1
         wrong_high_confidence += reading.confidence >= HIGH_CONFIDENCE
         if verbose:
-            print(f"#{index} {drawn.camera.size} {drawn.text!r} read {reading.details['text']!r} "
-                  f"confidence {reading.confidence}", file=sys.stderr)
+            print(
+                f"#{index} {drawn.camera.size} {drawn.text!r} read {reading.details['text']!r} "
+                f"confidence {reading.confidence}",
+                file=sys.stderr,
+            )
     return {
         "displays": count,
         "exact_match_rate": round(exact / count, 4),

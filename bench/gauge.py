@@ -25,12 +25,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from edge_reader.gauge import read_gauge  # noqa: E402
-from edge_reader.result import ReadError  # noqa: E402
-from edge_reader.synthetic import random_gauge  # noqa: E402
+from edge_reader.gauge import read_gauge
+from edge_reader.result import ReadError
+from edge_reader.synthetic import random_gauge
 
 MISREAD_PCT = 10.0  # an error this large is a misread, not an imprecise read
 QUICK_SIZES = ((320, 240), (640, 480))
@@ -69,8 +69,11 @@ def run(count: int, seed: int, quick: bool, verbose: bool, known_geometry: bool 
         if error > MISREAD_PCT:
             misreads += 1
             if verbose:
-                print(f"#{index} {image.shape[1]}x{image.shape[0]} true {value:.3f} read {reading.value:.3f} "
-                      f"({error:.1f}%) {calibration}", file=sys.stderr)
+                print(
+                    f"#{index} {image.shape[1]}x{image.shape[0]} true {value:.3f} read {reading.value:.3f} "
+                    f"({error:.1f}%) {calibration}",
+                    file=sys.stderr,
+                )
         errors.append(error)
     errors_array = np.array(errors or [float("nan")])
     return {
@@ -90,8 +93,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=None, help="gauges to draw (default 600, quick 500)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--verbose", action="store_true", help="print each failure to stderr")
-    parser.add_argument("--known-geometry", action="store_true",
-                        help="calibrations carry the dial centre and radius, as a fixed camera's do")
+    parser.add_argument(
+        "--known-geometry",
+        action="store_true",
+        help="calibrations carry the dial centre and radius, as a fixed camera's do",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
     count = args.count or (500 if args.quick else 600)

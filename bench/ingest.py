@@ -73,11 +73,18 @@ def fresh_database() -> None:
 
 def server_env(**extra) -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": BENCH_URL, "DEBUG": "false", "SECRET_KEY": "bench-" + "k" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
         "TELEMETRY_FUTURE_MARGIN": "3650d",
         # Throughput is measured here, not the rate limits (each worker would count apart).
-        "THROTTLE_DEVICE": "10000000/min", "THROTTLE_USER": "10000000/min", **extra,
+        "THROTTLE_DEVICE": "10000000/min",
+        "THROTTLE_USER": "10000000/min",
+        **extra,
     }
 
 
@@ -112,12 +119,29 @@ def user_access_token() -> str:
 def server(kind: str, workers: int):
     port = free_port()
     if kind == "asgi":
-        command = [str(Path(sys.executable).parent / "uvicorn"), "iotsite.asgi:application", "--workers", str(workers),
-                   "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        command = [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "iotsite.asgi:application",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         env = server_env(DB_POOL_MAX_SIZE="4")
     else:
-        command = [str(Path(sys.executable).parent / "gunicorn"), "iotsite.wsgi:application", "-w", str(workers),
-                   "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "iotsite.wsgi:application",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ]
         env = server_env(DB_CONN_MAX_AGE="300")
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -147,8 +171,9 @@ def batch_body(client_index: int, batch_index: int) -> bytes:
 
 def api_batch_client(base: str, token: str, client_index: int, first_batch: int, seconds: float, results) -> None:
     rows = 0
-    with httpx.Client(base_url=base, headers={"Authorization": f"Device {token}",
-                                              "Content-Type": "application/json"}, timeout=60) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Device {token}", "Content-Type": "application/json"}, timeout=60
+    ) as client:
         deadline = time.monotonic() + seconds
         batch_index = first_batch
         while time.monotonic() < deadline:
@@ -174,9 +199,7 @@ def run_processes(target, arguments: list[tuple]) -> list:
 def api_batch_rate(base: str, tokens: list[str], clients: int, seconds: float, round_: int = 0) -> float:
     started = time.monotonic()
     # round_ moves each client's timestamps on (58 days), so a second run stores new readings.
-    rows = run_processes(
-        api_batch_client, [(base, tokens[i], i, 500_000 * round_, seconds) for i in range(clients)]
-    )
+    rows = run_processes(api_batch_client, [(base, tokens[i], i, 500_000 * round_, seconds) for i in range(clients)])
     return sum(rows) / (time.monotonic() - started)
 
 
@@ -187,10 +210,12 @@ def copy_batch_connection(sensor_id: int, client_index: int, seconds: float, res
         batch_index = 0
         while time.monotonic() < deadline:
             start = T0 + timedelta(seconds=(client_index * 1_000_000 + batch_index) * BATCH / 100)
-            with connection.cursor() as cursor:
-                with cursor.copy("COPY telemetry_reading (sensor_id, ts, value) FROM STDIN") as copy:
-                    for i in range(BATCH):
-                        copy.write_row((sensor_id, start + timedelta(milliseconds=10 * i), (i % 100) / 10))
+            with (
+                connection.cursor() as cursor,
+                cursor.copy("COPY telemetry_reading (sensor_id, ts, value) FROM STDIN") as copy,
+            ):
+                for i in range(BATCH):
+                    copy.write_row((sensor_id, start + timedelta(milliseconds=10 * i), (i % 100) / 10))
             connection.commit()
             rows += BATCH
             batch_index += 1
@@ -246,7 +271,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   io.write(string.format("WRK_RESULT %%d %%d %%d\\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
     summary.duration))
 end
 """
@@ -264,7 +290,9 @@ def api_single_rate(base: str, tokens: list[str], connections: int, seconds: flo
         script.write(WRK_SCRIPT % ", ".join(f'"{token}"' for token in tokens))
     output = subprocess.run(
         [ensure_wrk(), "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name, base],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     requests, errors, duration_us = (int(x) for x in output.split("WRK_RESULT")[1].split())
     return (requests - errors) / (duration_us / 1e6), errors
@@ -279,7 +307,8 @@ def load_big_sensor(sensor_id: int, rows: int) -> None:
     with psycopg.connect(BENCH_URL, autocommit=True) as connection:
         connection.execute(
             "INSERT INTO telemetry_reading (sensor_id, ts, value) "
-            "SELECT %s, %s + i * interval '100 milliseconds', cos(i / 3000.0) * 5 + 5 FROM generate_series(0, %s - 1) i",
+            "SELECT %s, %s + i * interval '100 milliseconds', cos(i / 3000.0) * 5 + 5"
+            " FROM generate_series(0, %s - 1) i",
             (sensor_id, T0, rows),
         )
         connection.execute("VACUUM ANALYZE telemetry_reading")
@@ -300,8 +329,11 @@ def query_p50(base: str, access: str, device_id: int, rows: int, repeats: int) -
             timings.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
     body = response.json()
-    return statistics.median(timings), {"bucket_seconds": body["bucket_seconds"], "source": body["source"],
-                                        "buckets": len(body["points"])}
+    return statistics.median(timings), {
+        "bucket_seconds": body["bucket_seconds"],
+        "source": body["source"],
+        "buckets": len(body["points"]),
+    }
 
 
 def raw_aggregate_ms(sensor_id: int, rows: int, width: int, repeats: int) -> float:
@@ -334,8 +366,13 @@ def export_rate(base: str, access: str, device_id: int, master_pid: int) -> tupl
     sampler.start()
     lines = 0
     started = time.perf_counter()
-    with httpx.stream("GET", f"{base}/api/export.csv", params={"device": device_id},
-                      headers={"Authorization": f"Bearer {access}"}, timeout=600) as response:
+    with httpx.stream(
+        "GET",
+        f"{base}/api/export.csv",
+        params={"device": device_id},
+        headers={"Authorization": f"Bearer {access}"},
+        timeout=600,
+    ) as response:
         response.raise_for_status()
         for chunk in response.iter_bytes():
             lines += chunk.count(b"\n")
@@ -349,7 +386,7 @@ def export_rate(base: str, access: str, device_id: int, master_pid: int) -> tupl
 def copy_out_rate(sensor_id: int) -> tuple[float, int]:
     query = (
         "COPY (SELECT s.device_id, d.name, s.key, to_char(r.ts AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), r.value FROM telemetry_reading r "
+        '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'), r.value FROM telemetry_reading r '
         "JOIN telemetry_sensor s ON s.id = r.sensor_id JOIN devices_device d ON d.id = s.device_id "
         f"WHERE r.sensor_id = {int(sensor_id)} ORDER BY r.ts) TO STDOUT (FORMAT csv)"
     )
@@ -412,17 +449,23 @@ def main() -> None:
     big_device_id = devices[1][0]
     access = user_access_token()
 
-    from telemetry.services import sensor_ids_for
     from devices.models import Device
+    from telemetry.services import sensor_ids_for
 
     baseline_device = Device.objects.get(pk=devices[0][0])
-    baseline_sensors = list(sensor_ids_for(
-        device=baseline_device, keys={f"baseline-{i}" for i in range(args.clients + args.connections)}
-    ).values())
+    baseline_sensors = list(
+        sensor_ids_for(
+            device=baseline_device, keys={f"baseline-{i}" for i in range(args.clients + args.connections)}
+        ).values()
+    )
     big_sensor = sensor_ids_for(device=Device.objects.get(pk=big_device_id), keys={"big"})["big"]
 
-    figures: dict[str, float | int | str] = {"server": f"{args.server} x{args.workers}", "batch_size": BATCH,
-                                             "batch_clients": args.clients, "single_connections": args.connections}
+    figures: dict[str, float | int | str] = {
+        "server": f"{args.server} x{args.workers}",
+        "batch_size": BATCH,
+        "batch_clients": args.clients,
+        "single_connections": args.connections,
+    }
     log(f"loading {rows} readings into one sensor")
     load_big_sensor(big_sensor, rows)
 
@@ -430,7 +473,7 @@ def main() -> None:
         log("api batch")
         figures["api_batch_rows_per_s"] = round(api_batch_rate(base, tokens, args.clients, seconds))
         log("api batch with 3 alert rules on every sensor")
-        figures["alert_rules"] = rules_on_every_sensor([device_id for device_id, _ in devices[2:2 + args.clients]])
+        figures["alert_rules"] = rules_on_every_sensor([device_id for device_id, _ in devices[2 : 2 + args.clients]])
         figures["api_batch_rows_per_s_with_rules"] = round(
             api_batch_rate(base, tokens, args.clients, seconds, round_=1)
         )
@@ -443,13 +486,19 @@ def main() -> None:
         figures.update({f"query_{key}": value for key, value in shape.items()})
         log("export")
         rate, exported, peak, before = export_rate(base, access, big_device_id, master_pid)
-        figures.update(export_rows_per_s=round(rate), export_rows=exported,
-                       export_peak_rss_mb=round(peak, 1), export_rss_growth_mb=round(peak - before, 1))
+        figures.update(
+            export_rows_per_s=round(rate),
+            export_rows=exported,
+            export_peak_rss_mb=round(peak, 1),
+            export_rss_growth_mb=round(peak - before, 1),
+        )
 
     log("baselines")
     figures["copy_batch_rows_per_s"] = round(copy_batch_rate(baseline_sensors[: args.clients], seconds))
     figures["insert_commit_per_s"] = round(insert_commit_rate(baseline_sensors[args.clients :], seconds))
-    figures["raw_aggregate_ms"] = round(raw_aggregate_ms(big_sensor, rows, shape["bucket_seconds"], 1 if args.quick else 3), 1)
+    figures["raw_aggregate_ms"] = round(
+        raw_aggregate_ms(big_sensor, rows, shape["bucket_seconds"], 1 if args.quick else 3), 1
+    )
     rate, copied = copy_out_rate(big_sensor)
     figures["copy_out_rows_per_s"] = round(rate)
 

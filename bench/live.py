@@ -55,9 +55,16 @@ def log(message: str) -> None:
 
 def server_env(**extra) -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": BENCH_URL, "DEBUG": "false", "SECRET_KEY": "bench-" + "k" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "iotsite.settings",
-        "TELEMETRY_FUTURE_MARGIN": "3650d", "REDIS_URL": REDIS_URL, **extra,
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+        "TELEMETRY_FUTURE_MARGIN": "3650d",
+        "REDIS_URL": REDIS_URL,
+        **extra,
     }
 
 
@@ -98,7 +105,9 @@ def servers(count: int, prefix: str):
     processes = [
         subprocess.Popen(
             [uvicorn, "iotsite.asgi:application", "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         )
         for port in ports
     ]
@@ -125,7 +134,9 @@ class Run:
         self.failed_posts = 0
 
 
-async def browser(base: str, access: str, device_ids: list[int], run: Run, ready: asyncio.Event, count: list[int]) -> None:
+async def browser(
+    base: str, access: str, device_ids: list[int], run: Run, ready: asyncio.Event, count: list[int]
+) -> None:
     url = base.replace("http://", "ws://") + f"/ws/live/?token={access}"
     async with websockets.connect(url, origin=base, max_queue=None) as socket_:
         for device_id in device_ids:
@@ -145,16 +156,26 @@ async def browser(base: str, access: str, device_ids: list[int], run: Run, ready
                 run.latencies_ms.append((received - sent[0]) * 1000)
 
 
-async def device(bases: list[str], index: int, token: str, per_post: int, run: Run, stop: asyncio.Event,
-                 clients: list[httpx.AsyncClient], device_id: int) -> None:
+async def device(
+    bases: list[str],
+    index: int,
+    token: str,
+    per_post: int,
+    run: Run,
+    stop: asyncio.Event,
+    clients: list[httpx.AsyncClient],
+    device_id: int,
+) -> None:
     await asyncio.sleep(index / 100)  # spread the devices over the second
     batch = 0
     next_at = time.perf_counter()
     while not stop.is_set():
         base_ts = T0 + timedelta(seconds=batch)
         body = orjson.dumps(
-            [{"ts": (base_ts + timedelta(milliseconds=10 * k)).isoformat(), "values": {"level": batch * 100 + k}}
-             for k in range(per_post)]
+            [
+                {"ts": (base_ts + timedelta(milliseconds=10 * k)).isoformat(), "values": {"level": batch * 100 + k}}
+                for k in range(per_post)
+            ]
         )
         worker = (index + batch) % len(bases)
         sent = time.perf_counter()
@@ -162,7 +183,8 @@ async def device(bases: list[str], index: int, token: str, per_post: int, run: R
         run.sent_at[(device_id, batch)] = (sent, measuring)
         try:
             response = await clients[worker].post(
-                f"{bases[worker]}/api/telemetry/", content=body,
+                f"{bases[worker]}/api/telemetry/",
+                content=body,
                 headers={"Authorization": f"Device {token}", "Content-Type": "application/json"},
             )
             if measuring:
@@ -189,8 +211,14 @@ async def measure(bases: list[str], access: str, devices: list[tuple[int, str]],
     per_browser = max(1, len(devices) // args.browsers)
     browsers = [
         asyncio.create_task(
-            browser(bases[i % len(bases)], access, [d for d, _ in devices[i * per_browser:(i + 1) * per_browser]], run,
-                    ready, count)
+            browser(
+                bases[i % len(bases)],
+                access,
+                [d for d, _ in devices[i * per_browser : (i + 1) * per_browser]],
+                run,
+                ready,
+                count,
+            )
         )
         for i in range(args.browsers)
     ]

@@ -50,10 +50,17 @@ def log(message: str) -> None:
 
 def server_env(broker: Broker) -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": BENCH_URL, "DEBUG": "false", "SECRET_KEY": "bench-" + "k" * 40,
-        "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "iotsite.settings", "TELEMETRY_FUTURE_MARGIN": "3650d",
-        "MQTT_HOST": broker.host, "MQTT_PORT": str(broker.port),
-        "MQTT_USERNAME": SERVER_USERNAME, "MQTT_PASSWORD": SERVER_PASSWORD,
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+        "TELEMETRY_FUTURE_MARGIN": "3650d",
+        "MQTT_HOST": broker.host,
+        "MQTT_PORT": str(broker.port),
+        "MQTT_USERNAME": SERVER_USERNAME,
+        "MQTT_PASSWORD": SERVER_PASSWORD,
     }
 
 
@@ -75,8 +82,10 @@ def make_devices(env: dict[str, str], count: int) -> list[tuple[int, str]]:
     from devices.services import device_create
 
     user = get_user_model().objects.create_user(username="bench", password="bench-password-1")
-    return [(device.pk, token) for device, token in
-            (device_create(owner=user, name=f"mqtt-{i}", type="generic") for i in range(count))]
+    return [
+        (device.pk, token)
+        for device, token in (device_create(owner=user, name=f"mqtt-{i}", type="generic") for i in range(count))
+    ]
 
 
 @contextmanager
@@ -85,10 +94,14 @@ def workers(env: dict[str, str], count: int, logs: Path):
     for i in range(count):
         log_paths.append(logs / f"ingest-{i}.log")
         with log_paths[-1].open("w") as worker_log:
-            processes.append(subprocess.Popen(
-                [sys.executable, "manage.py", "mqtt_ingest", "--client-id", f"bench-ingest-{i}"],
-                cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stderr=worker_log,
-            ))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "mqtt_ingest", "--client-id", f"bench-ingest-{i}"],
+                    cwd=ROOT,
+                    env={**env, "LOG_LEVEL": "INFO"},
+                    stderr=worker_log,
+                )
+            )
     try:
         deadline = time.monotonic() + 60
         while not all(" subscribed to " in path.read_text() for path in log_paths):
@@ -105,8 +118,9 @@ def workers(env: dict[str, str], count: int, logs: Path):
             log(path.read_text().strip().splitlines()[-1])  # the worker's counts
 
 
-def publisher(port: int, devices: list[tuple[int, str]], messages: int, per_message: int, inflight: int,
-              first: int, ready, go) -> None:
+def publisher(
+    port: int, devices: list[tuple[int, str]], messages: int, per_message: int, inflight: int, first: int, ready, go
+) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -120,9 +134,11 @@ def publisher(port: int, devices: list[tuple[int, str]], messages: int, per_mess
         client.loop_start()
         clients.append((device_id, client))
     bodies = [
-        orjson.dumps([{"ts": T0_MS + (first + i) * per_message + j, "values": {"load": j % 100}}
-                      for j in range(per_message)] if per_message > 1
-                     else {"ts": T0_MS + first + i, "values": {"load": i % 100}})
+        orjson.dumps(
+            [{"ts": T0_MS + (first + i) * per_message + j, "values": {"load": j % 100}} for j in range(per_message)]
+            if per_message > 1
+            else {"ts": T0_MS + first + i, "values": {"load": i % 100}}
+        )
         for i in range(messages)
     ]
     ready.put(True)
@@ -143,15 +159,24 @@ def stored_rows() -> int:
         return connection.execute("SELECT count(*) FROM telemetry_reading").fetchone()[0]
 
 
-def ingest_rate(port: int, devices: list[tuple[int, str]], *, publishers: int, messages: int,
-                per_message: int, inflight: int, first: int) -> tuple[float, int]:
+def ingest_rate(
+    port: int,
+    devices: list[tuple[int, str]],
+    *,
+    publishers: int,
+    messages: int,
+    per_message: int,
+    inflight: int,
+    first: int,
+) -> tuple[float, int]:
     """Rows per second from the first publish to the last commit, and the rows stored."""
     before = stored_rows()
     expected = len(devices) * messages * per_message
     ready, go = multiprocessing.Queue(), multiprocessing.Event()
     processes = [
-        multiprocessing.Process(target=publisher, args=(
-            port, devices[i::publishers], messages, per_message, inflight, first, ready, go))
+        multiprocessing.Process(
+            target=publisher, args=(port, devices[i::publishers], messages, per_message, inflight, first, ready, go)
+        )
         for i in range(publishers)
     ]
     for process in processes:
@@ -193,15 +218,34 @@ def main() -> None:
             log("creating a fresh database")
             fresh_database(env)
             devices = make_devices(env, args.devices)
-            figures: dict[str, object] = {"workers": args.workers, "devices": args.devices,
-                                          "publishers": args.publishers, "qos": 1, "batch_size": args.batch}
+            figures: dict[str, object] = {
+                "workers": args.workers,
+                "devices": args.devices,
+                "publishers": args.publishers,
+                "qos": 1,
+                "batch_size": args.batch,
+            }
             with workers(env, args.workers, Path(scratch)):
                 log(f"single: {args.devices} devices x {single_messages} messages")
-                single, _ = ingest_rate(broker.port, devices, publishers=args.publishers, messages=single_messages,
-                                        per_message=1, inflight=args.inflight, first=0)
+                single, _ = ingest_rate(
+                    broker.port,
+                    devices,
+                    publishers=args.publishers,
+                    messages=single_messages,
+                    per_message=1,
+                    inflight=args.inflight,
+                    first=0,
+                )
                 log(f"batch: {args.devices} devices x {batch_messages} messages of {args.batch}")
-                batch, _ = ingest_rate(broker.port, devices, publishers=args.publishers, messages=batch_messages,
-                                       per_message=args.batch, inflight=args.inflight, first=10_000_000)
+                batch, _ = ingest_rate(
+                    broker.port,
+                    devices,
+                    publishers=args.publishers,
+                    messages=batch_messages,
+                    per_message=args.batch,
+                    inflight=args.inflight,
+                    first=10_000_000,
+                )
             figures["mqtt_rows_per_s"] = {"single": round(single), "batch": round(batch)}
             figures["mqtt_single_rows_per_s"], figures["mqtt_batch_rows_per_s"] = round(single), round(batch)
         finally:

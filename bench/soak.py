@@ -51,10 +51,18 @@ def log(message: str) -> None:
 
 def server_env() -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": SOAK_URL, "REDIS_URL": REDIS_URL, "DEBUG": "false",
-        "SECRET_KEY": "soak-" + "k" * 45, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "iotsite.settings", "DB_CONN_MAX_AGE": "60",
-        "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "CHANNEL_LAYER_PREFIX": "soak",
+        **os.environ,
+        "DATABASE_URL": SOAK_URL,
+        "REDIS_URL": REDIS_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "soak-" + "k" * 45,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+        "DB_CONN_MAX_AGE": "60",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "CHANNEL_LAYER_PREFIX": "soak",
     }
 
 
@@ -75,19 +83,31 @@ def make_devices(count: int) -> list[tuple[int, str]]:
     from devices.services import device_create
 
     owner = get_user_model().objects.create_user(username="soak", password="soak-password-1")
-    return [(device.pk, token) for device, token in
-            (device_create(owner=owner, name=f"soak-{i}", type="generic") for i in range(count))]
+    return [
+        (device.pk, token)
+        for device, token in (device_create(owner=owner, name=f"soak-{i}", type="generic") for i in range(count))
+    ]
 
 
 def start_server(port: int) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "gunicorn"), "iotsite.wsgi:application",
-               "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "iotsite.wsgi:application",
+        "-c",
+        "deploy/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=server_env(), start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200 \
-                    and len(worker_pids(process.pid)) == WORKERS:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+                and len(worker_pids(process.pid)) == WORKERS
+            ):
                 return process
         except httpx.TransportError:
             pass
@@ -103,8 +123,15 @@ class Tally:
         self.requests = self.retries = self.errors_5xx = self.connection_errors = self.throttled = 0
 
 
-async def device_loop(client: httpx.AsyncClient, device_id: int, token: str, tally: Tally,
-                      stop_at: float, interval: float, give_up_at: float) -> None:
+async def device_loop(
+    client: httpx.AsyncClient,
+    device_id: int,
+    token: str,
+    tally: Tally,
+    stop_at: float,
+    interval: float,
+    give_up_at: float,
+) -> None:
     headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
     acknowledged = tally.acknowledged.setdefault(device_id, set())
     n = 0
@@ -119,8 +146,9 @@ async def device_loop(client: httpx.AsyncClient, device_id: int, token: str, tal
             started = time.perf_counter()
             tally.requests += 1
             try:
-                response = await client.post("/api/telemetry/", content=body,
-                                             headers={**headers, "Idempotency-Key": key})
+                response = await client.post(
+                    "/api/telemetry/", content=body, headers={**headers, "Idempotency-Key": key}
+                )
             except httpx.TransportError:
                 tally.connection_errors += 1
             else:
@@ -144,8 +172,12 @@ async def load(base: str, devices: list[tuple[int, str]], seconds: float, interv
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(devices), max_keepalive_connections=len(devices))
     async with httpx.AsyncClient(base_url=base, timeout=15, limits=limits) as client:
-        await asyncio.gather(*(device_loop(client, device_id, token, tally, stop_at, interval, stop_at + 60)
-                               for device_id, token in devices))
+        await asyncio.gather(
+            *(
+                device_loop(client, device_id, token, tally, stop_at, interval, stop_at + 60)
+                for device_id, token in devices
+            )
+        )
 
 
 def kill_one_worker_midway(master_pid: int, delay: float, events: dict) -> None:
@@ -201,7 +233,10 @@ def main() -> None:
 
     killer = threading.Thread(target=kill_one_worker_midway, args=(server.pid, seconds / 2, events))
     try:
-        log(f"{len(devices)} devices posting for {seconds:.0f} s through {WORKERS} workers; one killed at {seconds / 2:.0f} s")
+        log(
+            f"{len(devices)} devices posting for {seconds:.0f} s through {WORKERS} workers;"
+            f" one killed at {seconds / 2:.0f} s"
+        )
         killer.start()
         started = time.monotonic()
         asyncio.run(load(f"http://127.0.0.1:{port}", devices, seconds, args.interval, tally))
@@ -220,16 +255,28 @@ def main() -> None:
         duplicated += sum(count - 1 for count in counted.values() if count > 1)
         lost += len(tally.acknowledged.get(device_id, set()) - counted.keys())
     acknowledged = sum(len(values) for values in tally.acknowledged.values())
-    print(json.dumps({
-        "devices": len(devices), "workers": WORKERS, "seconds": round(elapsed, 1),
-        "acknowledged": acknowledged, "stored": sum(len(values) for values in stored.values()),
-        "lost": lost, "duplicated": duplicated, "errors_5xx": tally.errors_5xx,
-        "connection_errors": tally.connection_errors, "throttled": tally.throttled, "retries": tally.retries,
-        "requests": tally.requests, "acknowledged_per_s": round(acknowledged / elapsed, 1),
-        "latency_ms_p50": round(statistics.median(tally.latencies_ms), 1) if tally.latencies_ms else 0,
-        "latency_ms_p99": round(percentile(tally.latencies_ms, 0.99), 1),
-        **events,
-    }))
+    print(
+        json.dumps(
+            {
+                "devices": len(devices),
+                "workers": WORKERS,
+                "seconds": round(elapsed, 1),
+                "acknowledged": acknowledged,
+                "stored": sum(len(values) for values in stored.values()),
+                "lost": lost,
+                "duplicated": duplicated,
+                "errors_5xx": tally.errors_5xx,
+                "connection_errors": tally.connection_errors,
+                "throttled": tally.throttled,
+                "retries": tally.retries,
+                "requests": tally.requests,
+                "acknowledged_per_s": round(acknowledged / elapsed, 1),
+                "latency_ms_p50": round(statistics.median(tally.latencies_ms), 1) if tally.latencies_ms else 0,
+                "latency_ms_p99": round(percentile(tally.latencies_ms, 0.99), 1),
+                **events,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

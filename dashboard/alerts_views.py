@@ -27,8 +27,10 @@ class AlertHistoryFilterForm(forms.Form):
     start = forms.DateTimeField(required=False)
     end = forms.DateTimeField(required=False)
     acknowledged = forms.TypedChoiceField(
-        required=False, choices=[("", "Any"), ("false", "Not yet"), ("true", "Yes")],
-        coerce=lambda text: text == "true", empty_value=None,
+        required=False,
+        choices=[("", "Any"), ("false", "Not yet"), ("true", "Yes")],
+        coerce=lambda text: text == "true",
+        empty_value=None,
     )
 
 
@@ -43,7 +45,10 @@ def alert_history(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "devices": devices, "filters": filters, "page": page, "query": query.urlencode(),
+        "devices": devices,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
         "filtered": bool(criteria and any(v not in (None, "") for v in criteria.values())),
     }
     return render(request, "dashboard/alerts.html", context, status=200 if filters.is_valid() else 400)

@@ -45,8 +45,10 @@ class DeviceCard:
 
     @property
     def is_gauge(self) -> bool:
-        return self.device.type == ANALOG_GAUGE and _is_number(self.device.config.get("min")) and _is_number(
-            self.device.config.get("max")
+        return (
+            self.device.type == ANALOG_GAUGE
+            and _is_number(self.device.config.get("min"))
+            and _is_number(self.device.config.get("max"))
         )
 
     @property

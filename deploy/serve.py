@@ -75,8 +75,9 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def command_exists(env: dict[str, str], name: str) -> bool:
-    found = subprocess.run([str(BIN / "python"), "manage.py", "help", name], cwd=ROOT, env=env,
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        [str(BIN / "python"), "manage.py", "help", name], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     return found.returncode == 0
 
 
@@ -131,14 +132,32 @@ def main() -> None:
     manage(env, "migrate", "--noinput", "-v1")
 
     supervisor = Supervisor(env)
-    supervisor.start("web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py",
-                             "--bind", http])
+    supervisor.start(
+        "web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--bind", http]
+    )
     ws_host, _, ws_port = ws.rpartition(":")
-    supervisor.start("ws", [str(BIN / "uvicorn"), "iotsite.asgi:application", "--host", ws_host, "--port", ws_port,
-                            "--workers", env.get("WS_WORKERS", "1"), "--no-access-log", "--log-level", "warning", "--proxy-headers",
-                            "--ws-max-size", env.get("WS_MAX_BYTES", "65536")],
-                     # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
-                     DB_CONN_MAX_AGE="0", DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4")
+    supervisor.start(
+        "ws",
+        [
+            str(BIN / "uvicorn"),
+            "iotsite.asgi:application",
+            "--host",
+            ws_host,
+            "--port",
+            ws_port,
+            "--workers",
+            env.get("WS_WORKERS", "1"),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--proxy-headers",
+            "--ws-max-size",
+            env.get("WS_MAX_BYTES", "65536"),
+        ],
+        # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
+        DB_CONN_MAX_AGE="0",
+        DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4",
+    )
     supervisor.start("proxy", [str(BIN / "python"), "deploy/proxy.py", "--listen", listen, "--http", http, "--ws", ws])
     if command_exists(env, "sendalerts"):
         supervisor.start("sendalerts", [str(BIN / "python"), "manage.py", "sendalerts"])

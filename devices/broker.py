@@ -104,7 +104,8 @@ class BrokerControl:
     def __init__(self) -> None:
         self._timeout = settings.MQTT_TIMEOUT.total_seconds()
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"iotsite-control-{uuid.uuid4().hex[:12]}",
+            CallbackAPIVersion.VERSION2,
+            client_id=f"iotsite-control-{uuid.uuid4().hex[:12]}",
             protocol=mqtt.MQTTv5,
         )
         self._client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD)

@@ -17,8 +17,18 @@ class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = [
-            "id", "name", "type", "description", "config", "retention_days", "sensors",
-            "created_at", "last_seen_at", "has_token", "token_hint", "token_issued_at",
+            "id",
+            "name",
+            "type",
+            "description",
+            "config",
+            "retention_days",
+            "sensors",
+            "created_at",
+            "last_seen_at",
+            "has_token",
+            "token_hint",
+            "token_issued_at",
         ]
         read_only_fields = ["id", "created_at", "last_seen_at", "has_token", "token_hint", "token_issued_at"]
 

@@ -33,12 +33,21 @@ def _save_checking_name(device: Device, **save_kwargs) -> None:
 
 
 def device_create(
-    *, owner, name: str, type: str, description: str = "", config: dict[str, Any] | None = None,
+    *,
+    owner,
+    name: str,
+    type: str,
+    description: str = "",
+    config: dict[str, Any] | None = None,
     retention_days: int | None = None,
 ) -> tuple[Device, str]:
     """Create a device with its first token; returns the device and the plain token."""
     device = Device(
-        owner=owner, name=name.strip(), type=type, description=description, config=config or {},
+        owner=owner,
+        name=name.strip(),
+        type=type,
+        description=description,
+        config=config or {},
         retention_days=retention_days,
     )
     token = _token_assign(device)

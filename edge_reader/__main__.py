@@ -85,15 +85,30 @@ def command_run(args: argparse.Namespace) -> int:
     with TelemetryClient(server, token, args.buffer) as client:
         sender = BackgroundSender(client).start()
         try:
-            stats = run_camera_loop(source, calibration, sender, interval=args.interval, sensor=args.sensor,
-                                    min_confidence=args.min_confidence, plausibility=_plausibility(args, calibration),
-                                    max_frames=args.max_frames)
+            stats = run_camera_loop(
+                source,
+                calibration,
+                sender,
+                interval=args.interval,
+                sensor=args.sensor,
+                min_confidence=args.min_confidence,
+                plausibility=_plausibility(args, calibration),
+                max_frames=args.max_frames,
+            )
         except KeyboardInterrupt:
             sender.stop(drain_timeout=0)  # what is left waits on disk for the next start
             return 0
         sender.stop(drain_timeout=args.drain_timeout)
-        _print({"frames": stats.frames, "readings": stats.readings, "unreadable": stats.unreadable,
-                "unsure": stats.unsure, "implausible": stats.implausible, "pending": client.pending()})
+        _print(
+            {
+                "frames": stats.frames,
+                "readings": stats.readings,
+                "unreadable": stats.unreadable,
+                "unsure": stats.unsure,
+                "implausible": stats.implausible,
+                "pending": client.pending(),
+            }
+        )
     return 0
 
 
@@ -114,8 +129,7 @@ def command_snapshot(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    common = {"min_value": args.min_value, "max_value": args.max_value, "unit": args.unit,
-              "direction": args.direction}
+    common = {"min_value": args.min_value, "max_value": args.max_value, "unit": args.unit, "direction": args.direction}
     if args.min_tick and args.max_tick:
         center, radius = args.center, args.radius
         if center is None:
@@ -129,8 +143,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     elif args.reading and len(args.reading) == 2:
         calibration = calibrate_from_readings(args.reading[0], args.reading[1], **common)
     else:
-        raise CalibrationError("give --min-tick and --max-tick (with IMAGE or --center), "
-                               "or --reading IMAGE=VALUE twice")
+        raise CalibrationError(
+            "give --min-tick and --max-tick (with IMAGE or --center), or --reading IMAGE=VALUE twice"
+        )
     if args.output:
         save_calibration(calibration, args.output)
     _print(calibration)
@@ -138,8 +153,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m edge_reader",
-                                     description="Read analog gauges from images and send the values.")
+    parser = argparse.ArgumentParser(
+        prog="python -m edge_reader", description="Read analog gauges from images and send the values."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -158,9 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interval", type=float, default=5.0, help="seconds between frames (default 5)")
     run.add_argument("--sensor", default="value", help="sensor name of the readings (default value)")
     run.add_argument("--min-confidence", type=float, default=0.0, help="drop reads less sure than this")
-    run.add_argument("--max-jump", type=float,
-                     help="a value further than this from the last one is implausible and not sent "
-                          "(default: the calibration's max_jump; none when neither is set)")
+    run.add_argument(
+        "--max-jump",
+        type=float,
+        help="a value further than this from the last one is implausible and not sent "
+        "(default: the calibration's max_jump; none when neither is set)",
+    )
     run.add_argument("--buffer", type=Path, default=DEFAULT_BUFFER, help="readings waiting to be sent (SQLite)")
     run.add_argument("--max-frames", type=int, help="stop after this many frames")
     run.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to send what waits, at the end")
@@ -172,10 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.set_defaults(handler=command_snapshot)
 
     calibrate = commands.add_parser(
-        "calibrate", help="make a calibration from two known readings or from the min and max ticks")
+        "calibrate", help="make a calibration from two known readings or from the min and max ticks"
+    )
     calibrate.add_argument("image", nargs="?", help="image of the gauge (for --min-tick/--max-tick)")
-    calibrate.add_argument("--reading", type=_known_reading, action="append",
-                           help="IMAGE=VALUE: an image and the value it shows; give two")
+    calibrate.add_argument(
+        "--reading", type=_known_reading, action="append", help="IMAGE=VALUE: an image and the value it shows; give two"
+    )
     calibrate.add_argument("--min-tick", type=_point, help="X,Y pixel of the min value's tick mark")
     calibrate.add_argument("--max-tick", type=_point, help="X,Y pixel of the max value's tick mark")
     calibrate.add_argument("--center", type=_point, help="X,Y of the dial centre (found in IMAGE if not given)")
@@ -183,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--min-value", type=float, required=True)
     calibrate.add_argument("--max-value", type=float, required=True)
     calibrate.add_argument("--unit", default="")
-    calibrate.add_argument("--direction", choices=("cw", "ccw"), default="cw",
-                           help="the way the needle turns as the value rises")
+    calibrate.add_argument(
+        "--direction", choices=("cw", "ccw"), default="cw", help="the way the needle turns as the value rises"
+    )
     calibrate.add_argument("--output", "-o", help="write the calibration JSON here")
     calibrate.set_defaults(handler=command_calibrate)
     return parser
@@ -192,8 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.handler(args)
     except (ReadError, CalibrationError) as error:

@@ -132,9 +132,14 @@ def validate_calibration(calibration: Any) -> DialCalibration:
     if not isinstance(unit, str):
         raise CalibrationError("unit: must be a string")
     return DialCalibration(
-        min_angle=min_angle, sweep=_sweep(min_angle, max_angle, direction), direction=direction,
-        min_value=min_value, max_value=max_value, unit=unit,
-        center=_center(calibration), radius=radius,
+        min_angle=min_angle,
+        sweep=_sweep(min_angle, max_angle, direction),
+        direction=direction,
+        min_value=min_value,
+        max_value=max_value,
+        unit=unit,
+        center=_center(calibration),
+        radius=radius,
     )
 
 
@@ -144,33 +149,69 @@ def angle_of_point(center: tuple[float, float], point: tuple[float, float]) -> f
     return math.degrees(math.atan2(dx, -dy)) % 360
 
 
-def _calibration(min_angle: float, max_angle: float, *, min_value: float, max_value: float,
-                 unit: str, direction: str, center: tuple[float, float] | None,
-                 radius: float | None) -> dict[str, Any]:
+def _calibration(
+    min_angle: float,
+    max_angle: float,
+    *,
+    min_value: float,
+    max_value: float,
+    unit: str,
+    direction: str,
+    center: tuple[float, float] | None,
+    radius: float | None,
+) -> dict[str, Any]:
     """Spell the angles so that max_angle lies `sweep` away from min_angle in `direction`."""
     turned = (max_angle - min_angle) % 360 if direction == "cw" else (min_angle - max_angle) % 360
     sweep = turned or 360.0
     max_angle = min_angle + sweep if direction == "cw" else min_angle - sweep
-    calibration = {"kind": "dial", "min_angle": min_angle, "max_angle": max_angle,
-                   "min_value": min_value, "max_value": max_value, "unit": unit,
-                   "center": list(center) if center else None, "radius": radius,
-                   "direction": direction}
+    calibration = {
+        "kind": "dial",
+        "min_angle": min_angle,
+        "max_angle": max_angle,
+        "min_value": min_value,
+        "max_value": max_value,
+        "unit": unit,
+        "center": list(center) if center else None,
+        "radius": radius,
+        "direction": direction,
+    }
     return validate_calibration(calibration).as_json()
 
 
-def calibrate_from_ticks(center: tuple[float, float], min_tick: tuple[float, float],
-                         max_tick: tuple[float, float], *, min_value: float, max_value: float,
-                         unit: str = "", direction: str = "cw", radius: float | None = None,
-                         ) -> dict[str, Any]:
+def calibrate_from_ticks(
+    center: tuple[float, float],
+    min_tick: tuple[float, float],
+    max_tick: tuple[float, float],
+    *,
+    min_value: float,
+    max_value: float,
+    unit: str = "",
+    direction: str = "cw",
+    radius: float | None = None,
+) -> dict[str, Any]:
     """The calibration from the dial centre and the min and max tick marks a user clicked."""
-    return _calibration(angle_of_point(center, min_tick), angle_of_point(center, max_tick),
-                        min_value=min_value, max_value=max_value, unit=unit,
-                        direction=direction, center=center, radius=radius)
+    return _calibration(
+        angle_of_point(center, min_tick),
+        angle_of_point(center, max_tick),
+        min_value=min_value,
+        max_value=max_value,
+        unit=unit,
+        direction=direction,
+        center=center,
+        radius=radius,
+    )
 
 
-def calibrate_from_readings(first: tuple[Any, float], second: tuple[Any, float], *,
-                            min_value: float, max_value: float, unit: str = "",
-                            direction: str = "cw", keep_geometry: bool = True) -> dict[str, Any]:
+def calibrate_from_readings(
+    first: tuple[Any, float],
+    second: tuple[Any, float],
+    *,
+    min_value: float,
+    max_value: float,
+    unit: str = "",
+    direction: str = "cw",
+    keep_geometry: bool = True,
+) -> dict[str, Any]:
     """The calibration from two images (or one image twice) showing known values.
 
     Each argument is `(image, value_shown)`. The needle angle is measured on each and the
@@ -195,14 +236,21 @@ def calibrate_from_readings(first: tuple[Any, float], second: tuple[Any, float],
     degrees_per_unit = travel / abs(value_b - value_a)
     sweep = degrees_per_unit * (max_value - min_value)
     if not 0 < sweep <= 360 + 1e-6:
-        raise CalibrationError("readings: the scale would not fit in one turn; "
-                               "check min_value, max_value and the direction")
+        raise CalibrationError(
+            "readings: the scale would not fit in one turn; check min_value, max_value and the direction"
+        )
     min_angle = (angle_a + sign * degrees_per_unit * (min_value - value_a)) % 360
     max_angle = min_angle + sign * min(sweep, 360.0)
-    return _calibration(min_angle, max_angle, min_value=min_value, max_value=max_value,
-                        unit=unit, direction=direction,
-                        center=dial_a.center if keep_geometry else None,
-                        radius=dial_a.radius if keep_geometry else None)
+    return _calibration(
+        min_angle,
+        max_angle,
+        min_value=min_value,
+        max_value=max_value,
+        unit=unit,
+        direction=direction,
+        center=dial_a.center if keep_geometry else None,
+        radius=dial_a.radius if keep_geometry else None,
+    )
 
 
 def load_calibration(path: str | Path) -> dict[str, Any]:

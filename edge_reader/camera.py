@@ -152,11 +152,19 @@ class LoopStats:
     implausible: int = 0
 
 
-def run_camera_loop(source: FrameSource, calibration: dict[str, Any], client: ReadingSink, *,
-                    interval: float = 5.0, sensor: str = "value", min_confidence: float = 0.0,
-                    plausibility: PlausibilityFilter | None = None,
-                    max_frames: int | None = None, sleep: Callable[[float], None] = time.sleep,
-                    clock: Callable[[], float] = time.monotonic) -> LoopStats:
+def run_camera_loop(
+    source: FrameSource,
+    calibration: dict[str, Any],
+    client: ReadingSink,
+    *,
+    interval: float = 5.0,
+    sensor: str = "value",
+    min_confidence: float = 0.0,
+    plausibility: PlausibilityFilter | None = None,
+    max_frames: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> LoopStats:
     """Read one frame every `interval` seconds and queue its value; runs until the frames end.
 
     A value that jumps further from the last one than `plausibility` allows is reported
@@ -177,9 +185,16 @@ def run_camera_loop(source: FrameSource, calibration: dict[str, Any], client: Re
     return stats
 
 
-def _read_into(frame: np.ndarray, ts: datetime, calibration: dict[str, Any], client: ReadingSink,
-               sensor: str, min_confidence: float, plausibility: PlausibilityFilter | None,
-               stats: LoopStats) -> None:
+def _read_into(
+    frame: np.ndarray,
+    ts: datetime,
+    calibration: dict[str, Any],
+    client: ReadingSink,
+    sensor: str,
+    min_confidence: float,
+    plausibility: PlausibilityFilter | None,
+    stats: LoopStats,
+) -> None:
     try:
         reading = read_image(frame, calibration)
     except ReadError as error:
@@ -192,8 +207,13 @@ def _read_into(frame: np.ndarray, ts: datetime, calibration: dict[str, Any], cli
         return
     if plausibility is not None and not plausibility.check(reading.value):
         stats.implausible += 1
-        log.warning("frame %d: implausible reading %g (more than %g from %g), not sent",
-                    stats.frames, reading.value, plausibility.max_jump, plausibility.last_accepted)
+        log.warning(
+            "frame %d: implausible reading %g (more than %g from %g), not sent",
+            stats.frames,
+            reading.value,
+            plausibility.max_jump,
+            plausibility.last_accepted,
+        )
         return
     client.enqueue({sensor: reading.value}, ts)
     stats.readings += 1

@@ -185,8 +185,13 @@ class ReadingBuffer:
                 "SELECT idempotency_key, body, status, response, failed_at FROM dead_letter ORDER BY id"
             ).fetchall()
         return [
-            {"idempotency_key": key, "body": json.loads(body), "status": status, "response": response,
-             "failed_at": failed_at}
+            {
+                "idempotency_key": key,
+                "body": json.loads(body),
+                "status": status,
+                "response": response,
+                "failed_at": failed_at,
+            }
             for key, body, status, response, failed_at in rows
         ]
 
@@ -241,9 +246,18 @@ class FlushResult:
 class TelemetryClient:
     """Queue readings and send them to `POST {server}/api/telemetry/` as the device."""
 
-    def __init__(self, server: str, token: str, buffer_path: str | Path, *, batch_size: int = 500,
-                 timeout: float = 10.0, backoff: Backoff = Backoff(), http: httpx.Client | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        buffer_path: str | Path,
+        *,
+        batch_size: int = 500,
+        timeout: float = 10.0,
+        backoff: Backoff = Backoff(),
+        http: httpx.Client | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.url = server.rstrip("/") + TELEMETRY_PATH
         self.buffer = ReadingBuffer(buffer_path)
         self.batch_size = batch_size
@@ -334,11 +348,20 @@ class TelemetryClient:
             return "split"
         index = _refused_index(response)
         if index is not None and self.buffer.refused_item(batch, index, response.status_code, response.text):
-            log.error("the server refused item %d of a batch (HTTP %d): %s; kept in the dead-letter table, "
-                      "the rest goes again", index, response.status_code, response.text[:500])
+            log.error(
+                "the server refused item %d of a batch (HTTP %d): %s; kept in the dead-letter table, "
+                "the rest goes again",
+                index,
+                response.status_code,
+                response.text[:500],
+            )
             return "split"
-        log.error("the server refused %d readings (HTTP %d): %s; kept in the dead-letter table",
-                  batch.value_count, response.status_code, response.text[:500])
+        log.error(
+            "the server refused %d readings (HTTP %d): %s; kept in the dead-letter table",
+            batch.value_count,
+            response.status_code,
+            response.text[:500],
+        )
         self.buffer.refused(batch, response.status_code, response.text)
         return "refused"
 
@@ -346,8 +369,13 @@ class TelemetryClient:
         attempts = self.buffer.failed_attempt(batch)
         delay = self.backoff.delay(attempts, retry_after)
         self._next_attempt = self._clock() + delay
-        log.warning("sending %d readings failed (%s), attempt %d; next try in %.1f s",
-                    batch.value_count, reason, attempts, delay)
+        log.warning(
+            "sending %d readings failed (%s), attempt %d; next try in %.1f s",
+            batch.value_count,
+            reason,
+            attempts,
+            delay,
+        )
 
 
 def _refused_index(response: httpx.Response) -> int | None:

@@ -35,8 +35,7 @@ import cv2
 import numpy as np
 
 from edge_reader.images import ImageLike, load_image
-from edge_reader.result import Reading, ReadError
-
+from edge_reader.result import ReadError, Reading
 
 WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
@@ -56,9 +55,20 @@ SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bot
 DIGIT_OF_SEGMENTS: dict[frozenset[str], str] = {
     frozenset(segments): digit
     for segments, digit in (
-        ("abcdef", "0"), ("bc", "1"), ("abdeg", "2"), ("abcdg", "3"), ("bcfg", "4"),
-        ("acdfg", "5"), ("acdefg", "6"), ("cdefg", "6"), ("abc", "7"), ("abcf", "7"),
-        ("abcdefg", "8"), ("abcdfg", "9"), ("abcfg", "9"), ("g", "-"),
+        ("abcdef", "0"),
+        ("bc", "1"),
+        ("abdeg", "2"),
+        ("abcdg", "3"),
+        ("bcfg", "4"),
+        ("acdfg", "5"),
+        ("acdefg", "6"),
+        ("cdefg", "6"),
+        ("abc", "7"),
+        ("abcf", "7"),
+        ("abcdefg", "8"),
+        ("abcdfg", "9"),
+        ("abcfg", "9"),
+        ("g", "-"),
     )
 }
 
@@ -131,7 +141,7 @@ def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     height, width = image.shape[:2]
     if x + w > width or y + h > height:
         raise ReadError(f"roi: {list(roi)} reaches outside the {width}x{height} image")
-    return image[y:y + h, x:x + w]
+    return image[y : y + h, x : x + w]
 
 
 def _brightness(image: np.ndarray) -> np.ndarray:
@@ -151,7 +161,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     implausible: Implausible | None = None
     candidates = _panel_candidates(work, work_colour)
     for index, quad in enumerate(candidates):
-        panel = _rectify(pyramid, quad * 2 ** work_level)
+        panel = _rectify(pyramid, quad * 2**work_level)
         try:
             reading = _read_panel(panel, options)
             if index == len(candidates) - 1:  # the whole frame, at a coarse scale
@@ -167,8 +177,11 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
-    if implausible is not None and implausible.cells >= 2 and (
-            best is None or implausible.cells >= best.cells and best.confidence < CONFIDENT_ELSEWHERE):
+    if (
+        implausible is not None
+        and implausible.cells >= 2
+        and (best is None or implausible.cells >= best.cells and best.confidence < CONFIDENT_ELSEWHERE)
+    ):
         raise implausible
     if best is None or best.confidence < MIN_CONFIDENCE:
         raise ReadError("no seven-segment display found")
@@ -245,8 +258,9 @@ def _rectangle_quad(contour: np.ndarray, image_area: float) -> np.ndarray | None
 
 def _ordered_corners(points: np.ndarray) -> np.ndarray:
     sums, diffs = points.sum(axis=1), points[:, 1] - points[:, 0]
-    return np.array([points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]],
-                    np.float32)
+    return np.array(
+        [points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]], np.float32
+    )
 
 
 def _stroke_promise(work: np.ndarray, quad: np.ndarray) -> float:
@@ -274,9 +288,10 @@ def _rectify(pyramid: list[np.ndarray], quad: np.ndarray) -> np.ndarray:
     out_h = PANEL_HEIGHT
     out_w = int(min(MAX_PANEL_WIDTH, max(32, round(out_h * quad_w / max(quad_h, 1)))))
     target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
-    homography = cv2.getPerspectiveTransform((quad / 2 ** level).astype(np.float32), target)
-    return cv2.warpPerspective(pyramid[level], homography, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    homography = cv2.getPerspectiveTransform((quad / 2**level).astype(np.float32), target)
+    return cv2.warpPerspective(
+        pyramid[level], homography, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 # Reading one rectified panel ---------------------------------------------------------
@@ -307,7 +322,7 @@ def _digits_look_dark(panel: np.ndarray) -> bool:
     """Dark digits on a light panel: more is darker than the panel's usual level than lighter."""
     height, width = panel.shape
     # The middle of the candidate: a housing around the panel must not sway the count.
-    sample = panel[height // 5:height - height // 5:2, width // 10:width - width // 10:2].astype(np.float32)
+    sample = panel[height // 5 : height - height // 5 : 2, width // 10 : width - width // 10 : 2].astype(np.float32)
     level = float(np.median(sample))
     darker = np.clip(level - sample - 10, 0, None).sum()
     lighter = np.clip(sample - level - 10, 0, None).sum()
@@ -387,7 +402,7 @@ def _tilt(ink: np.ndarray) -> float:
         row = np.floor(position).astype(np.int64)
         fraction = position - row
         counts = np.bincount(row, 1 - fraction) + np.bincount(row + 1, fraction)[: row.max() + 1]
-        score = float((counts ** 2).sum())
+        score = float((counts**2).sum())
         if abs(tilt) < 1e-9:
             level_score = score
         if score > best_score:
@@ -399,16 +414,21 @@ def _level(image: np.ndarray, tilt: float) -> np.ndarray:
     # y' = y - tilt * (x - centre): the row turns level about the panel's centre.
     centre = image.shape[1] / 2
     matrix = np.array([[1.0, 0.0, 0.0], [-tilt, 1.0, tilt * centre]], np.float32)
-    return cv2.warpAffine(image.astype(np.float32), matrix, (image.shape[1], image.shape[0]),
-                          flags=cv2.INTER_LINEAR, borderValue=0)
+    return cv2.warpAffine(
+        image.astype(np.float32), matrix, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR, borderValue=0
+    )
 
 
 def _has_margins(ink: np.ndarray, band: Band) -> bool:
     """Whether the digit row keeps clear of the panel's edges, as on a real panel."""
     height = band.height
-    columns = np.flatnonzero(ink[band.top:band.bottom].any(axis=0))
-    return bool(band.top >= 0.05 * height and ink.shape[0] - band.bottom >= 0.05 * height
-                and columns[0] >= 0.2 * height and ink.shape[1] - columns[-1] >= 0.2 * height)
+    columns = np.flatnonzero(ink[band.top : band.bottom].any(axis=0))
+    return bool(
+        band.top >= 0.05 * height
+        and ink.shape[0] - band.bottom >= 0.05 * height
+        and columns[0] >= 0.2 * height
+        and ink.shape[1] - columns[-1] >= 0.2 * height
+    )
 
 
 def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -433,8 +453,9 @@ def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
 def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
     """Whether a mark dropped at the side looks like part of a digit: the candidate cuts the row."""
     height = band.height
-    inside = [(top, bottom) for top, bottom in cut
-              if top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height]
+    inside = [
+        (top, bottom) for top, bottom in cut if top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height
+    ]
     # Segments drawn apart are cut as separate pieces: what counts is the rows they span together.
     return bool(inside) and max(b for _, b in inside) - min(t for t, _ in inside) >= 0.3 * height
 
@@ -446,7 +467,7 @@ def _digit_band(ink: np.ndarray) -> Band:
         raise ReadError("no strokes on the panel")
     rows = profile > 0.1 * profile.max()
     runs = _runs(rows, max_gap=ink.shape[0] // 12)
-    top, bottom = max(runs, key=lambda run: profile[run[0]:run[1]].sum())
+    top, bottom = max(runs, key=lambda run: profile[run[0] : run[1]].sum())
     inked = np.flatnonzero(profile[top:bottom] > 0.05 * profile[top:bottom].max()) + top
     band = Band(int(inked[0]), int(inked[-1]) + 1)
     if band.height < MIN_DIGIT_HEIGHT:
@@ -458,7 +479,7 @@ def _runs(flags: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
     """(start, end) of the runs of True, joining runs split by at most `max_gap` False."""
     padded = np.concatenate([[False], flags, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=False)]
     joined: list[tuple[int, int]] = []
     for start, end in runs:
         if joined and start - joined[-1][1] <= max_gap:
@@ -473,7 +494,7 @@ def _slant(strokes: np.ndarray, band: Band) -> float:
 
     Measured on the steep edges of the strokes, whose gradient leans with the digits.
     """
-    rows = cv2.GaussianBlur(strokes[band.top:band.bottom].astype(np.float32), (0, 0), max(1.0, 0.03 * band.height))
+    rows = cv2.GaussianBlur(strokes[band.top : band.bottom].astype(np.float32), (0, 0), max(1.0, 0.03 * band.height))
     gx = cv2.Sobel(rows, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(rows, cv2.CV_32F, 0, 1, ksize=3)
     steep = (np.abs(gx) > 2.0 * np.abs(gy)) & (np.abs(gx) > 0.3 * float(np.abs(gx).max(initial=0)))
@@ -492,8 +513,9 @@ def _unslant(image: np.ndarray, shear: float, band: Band) -> np.ndarray:
         return image.astype(np.float32)
     # x' = x - shear * (bottom - y): the baseline stays put, the tops move left.
     matrix = np.array([[1.0, shear, -shear * band.bottom], [0.0, 1.0, 0.0]], np.float32)
-    return cv2.warpAffine(image.astype(np.float32), matrix, (image.shape[1], image.shape[0]),
-                          flags=cv2.INTER_LINEAR, borderValue=0)
+    return cv2.warpAffine(
+        image.astype(np.float32), matrix, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR, borderValue=0
+    )
 
 
 @dataclass
@@ -509,7 +531,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     cells, penalty = _cells(ink, band)
     if not cells:
         raise ReadError("no digits")
-    stroke = _stroke_width(ink[band.top:band.bottom], height)
+    stroke = _stroke_width(ink[band.top : band.bottom], height)
     if stroke > 0.25 * height:
         raise ReadError("marks too thick to be segments")
     _mark_decimal_points(ink, cells, band, stroke)
@@ -526,7 +548,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     if lit_level < MIN_LIT_LEVEL:
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
-    for index, (cell, cell_scores) in enumerate(zip(cells, scores)):
+    for cell, cell_scores in zip(cells, scores, strict=False):
         if cell.kind == "minus":
             character, margin = "-", 1.0
         else:
@@ -566,7 +588,7 @@ def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke:
     its digit still shows as columns beyond the digit's right edge.
     """
     height = band.height
-    for cell, after in zip(cells, cells[1:]):
+    for cell, after in zip(cells, cells[1:], strict=False):
         if cell.kind == "minus":
             continue
         bottom = _cell_box(ink, cell, band)[3]  # the row may lean a little: the digit's own baseline
@@ -577,7 +599,7 @@ def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke:
         clear_above = ~ink[above0:base0, x0:x1].any(axis=0)
         runs = _runs(on_base & clear_above, max_gap=1)
         for start, end in runs:
-            mass = int(ink[base0:base1, x0 + start:x0 + end].sum())
+            mass = int(ink[base0:base1, x0 + start : x0 + end].sum())
             if 0.4 * stroke <= end - start <= 2.5 * stroke and mass >= 0.3 * stroke * stroke:
                 cell.point = True
 
@@ -586,14 +608,14 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
     """Digit cells, left to right, from runs of inked columns; and a penalty for stray ink."""
     height = band.height
     # Rows above the decimal points: a point near its digit must not join the two.
-    rows = ink[band.top:band.bottom - int(0.22 * height)]
+    rows = ink[band.top : band.bottom - int(0.22 * height)]
     columns = rows.sum(axis=0)
     runs = _runs(columns > 0, max_gap=max(1, int(0.06 * height)))
     cells: list[Cell] = []
     penalty = 1.0
     for start, end in runs:
         block = rows[:, start:end]
-        inked_rows = np.flatnonzero(ink[band.top:band.bottom, start:end].any(axis=1))
+        inked_rows = np.flatnonzero(ink[band.top : band.bottom, start:end].any(axis=1))
         extent = inked_rows[-1] - inked_rows[0] + 1
         middle = (inked_rows[0] + inked_rows[-1]) / 2
         width = end - start
@@ -637,7 +659,7 @@ def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
         if cell.kind == "digit" and width > 1.6 * usual and width > 0.9 * height:
             parts = int(round(width / (usual * 1.2)))
             edges = np.linspace(cell.left, cell.right, parts + 1).astype(int)
-            split += [Cell(int(a), int(b), "digit") for a, b in zip(edges[:-1], edges[1:])]
+            split += [Cell(int(a), int(b), "digit") for a, b in zip(edges[:-1], edges[1:], strict=False)]
         else:
             split.append(cell)
     return split
@@ -659,7 +681,7 @@ def _digit_width(cells: list[Cell], height: int) -> float:
 def _cell_box(strokes: np.ndarray, cell: Cell, band: Band) -> tuple[int, int, int, int]:
     """Left, right, top and bottom of a digit: its own height when it spans the row (perspective)."""
     top, bottom = band.top, band.bottom
-    own = np.flatnonzero(strokes[band.top:band.bottom, cell.left:cell.right].max(axis=1) > 0.5)
+    own = np.flatnonzero(strokes[band.top : band.bottom, cell.left : cell.right].max(axis=1) > 0.5)
     if cell.kind != "minus" and len(own) and own[-1] - own[0] >= 0.6 * band.height:
         top, bottom = band.top + int(own[0]), band.top + int(own[-1]) + 1
     return cell.left, cell.right, top, bottom
@@ -695,7 +717,7 @@ def _filled(strokes: np.ndarray, cell: Cell, band: Band, stroke: float) -> bool:
     quarter = (bottom - top) / 4
     for y in (top + quarter + stroke / 4, bottom - quarter - stroke / 4):
         y0, y1 = int(round(y - 0.05 * (bottom - top))), int(round(y + 0.05 * (bottom - top))) + 1
-        window = strokes[max(0, y0):y1, max(0, x0):x1]
+        window = strokes[max(0, y0) : y1, max(0, x0) : x1]
         if window.size and float(window.mean()) > 0.6:
             return True
     return False
@@ -704,22 +726,23 @@ def _filled(strokes: np.ndarray, cell: Cell, band: Band, stroke: float) -> bool:
 def _horizontal(strokes: np.ndarray, x_range: tuple[float, float], y: float, t: float) -> float:
     x0, x1 = int(round(x_range[0])), max(int(round(x_range[1])), int(round(x_range[0])) + 1)
     y0, y1 = max(0, int(round(y - 0.6 * t))), min(strokes.shape[0], int(round(y + 0.6 * t)) + 1)
-    window = strokes[y0:y1, max(0, x0):x1]
+    window = strokes[y0:y1, max(0, x0) : x1]
     return float(window.mean(axis=1).max()) if window.size else 0.0
 
 
 def _vertical(strokes: np.ndarray, y_range: tuple[float, float], x: float, t: float) -> float:
     y0, y1 = int(round(y_range[0])), max(int(round(y_range[1])), int(round(y_range[0])) + 1)
     x0, x1 = max(0, int(round(x - 0.6 * t))), min(strokes.shape[1], int(round(x + 0.6 * t)) + 1)
-    window = strokes[max(0, y0):y1, x0:x1]
+    window = strokes[max(0, y0) : y1, x0:x1]
     return float(window.mean(axis=0).max()) if window.size else 0.0
 
 
-def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Band, stroke: float,
-                     character: str) -> float:
+def _explained_share(
+    ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Band, stroke: float, character: str
+) -> float:
     """Share of a cell's ink that lies on the segments its character lights."""
     left, right, top, bottom = _cell_box(strokes, cell, band)
-    region = ink[band.top:band.bottom, cell.left:cell.right]
+    region = ink[band.top : band.bottom, cell.left : cell.right]
     total = int(region.sum())
     if total == 0 or cell.kind == "minus":
         return 1.0
@@ -728,9 +751,12 @@ def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Ban
     xl, xr = left + t / 2, right - t / 2
     ys = {"top": top + t / 2, "middle": (top + bottom) / 2, "bottom": bottom - t / 2}
     lines = {
-        "a": ((xl, ys["top"]), (xr, ys["top"])), "g": ((xl, ys["middle"]), (xr, ys["middle"])),
-        "d": ((xl, ys["bottom"]), (xr, ys["bottom"])), "f": ((xl, ys["top"]), (xl, ys["middle"])),
-        "b": ((xr, ys["top"]), (xr, ys["middle"])), "e": ((xl, ys["middle"]), (xl, ys["bottom"])),
+        "a": ((xl, ys["top"]), (xr, ys["top"])),
+        "g": ((xl, ys["middle"]), (xr, ys["middle"])),
+        "d": ((xl, ys["bottom"]), (xr, ys["bottom"])),
+        "f": ((xl, ys["top"]), (xl, ys["middle"])),
+        "b": ((xr, ys["top"]), (xr, ys["middle"])),
+        "e": ((xl, ys["middle"]), (xl, ys["bottom"])),
         "c": ((xr, ys["middle"]), (xr, ys["bottom"])),
     }
     segments = next(s for s, d in DIGIT_OF_SEGMENTS.items() if d == character)
@@ -740,12 +766,12 @@ def _explained_share(ink: np.ndarray, strokes: np.ndarray, cell: Cell, band: Ban
     for name in segments:
         (ax, ay), (bx, by) = lines[name]
         cv2.line(expected, (int(round(ax)), int(round(ay))), (int(round(bx)), int(round(by))), 1, thickness)
-    covered = int((region & expected[band.top:band.bottom, cell.left:cell.right].astype(bool)).sum())
+    covered = int((region & expected[band.top : band.bottom, cell.left : cell.right].astype(bool)).sum())
     return covered / total
 
 
 def _lit_level(scores: list[dict[str, float]], cells: list[Cell]) -> float:
-    values = [v for s, c in zip(scores, cells) if c.kind != "minus" for v in s.values()]
+    values = [v for s, c in zip(scores, cells, strict=False) if c.kind != "minus" for v in s.values()]
     return float(np.percentile(values, 85)) if values else 0.0
 
 
@@ -766,16 +792,18 @@ def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int) -
 
 def _apply_options(text: str, cells: int, options: DisplayOptions, penalty: float) -> tuple[str, float]:
     if options.digits is not None and cells > options.digits:
-        raise Implausible(f"implausible reading: {cells} digit cells seen, the calibration says "
-                          f"{options.digits}", cells)
+        raise Implausible(
+            f"implausible reading: {cells} digit cells seen, the calibration says {options.digits}", cells
+        )
     if options.decimals is not None:
         shown = len(text) - text.index(".") - 1 if "." in text else 0
         if "." not in text and options.decimals > 0:
             digits = text.lstrip("-")
             sign = text[: len(text) - len(digits)]
             digits = digits.rjust(options.decimals + 1, "0")
-            text = sign + digits[: -options.decimals] + "." + digits[-options.decimals:]
+            text = sign + digits[: -options.decimals] + "." + digits[-options.decimals :]
         elif shown != options.decimals:
-            raise Implausible(f"implausible reading: {text!r} shows {shown} decimals, the calibration "
-                              f"says {options.decimals}", cells)
+            raise Implausible(
+                f"implausible reading: {text!r} shows {shown} decimals, the calibration says {options.decimals}", cells
+            )
     return text, penalty

@@ -32,7 +32,7 @@ from skimage.transform import hough_circle, hough_line
 
 from edge_reader.calibration import validate_calibration
 from edge_reader.images import ImageLike, load_image
-from edge_reader.result import Reading, ReadError
+from edge_reader.result import ReadError, Reading
 
 MIN_SIDE = 32  # pixels: smaller frames hold no readable dial
 WORK_SIDE = 320  # longest side of the working image, pixels
@@ -65,12 +65,12 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     dial, needle = _measure(load_image(image, min_side=MIN_SIDE), dial_calibration.center, dial_calibration.radius)
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
-    return Reading(value=round(value, 6), confidence=round(confidence, 3),
-                   details={"angle": round(needle.angle, 2)})
+    return Reading(value=round(value, 6), confidence=round(confidence, 3), details={"angle": round(needle.angle, 2)})
 
 
-def measure_dial(image: ImageLike, center: tuple[float, float] | None = None,
-                 radius: float | None = None) -> tuple[Dial, float]:
+def measure_dial(
+    image: ImageLike, center: tuple[float, float] | None = None, radius: float | None = None
+) -> tuple[Dial, float]:
     """The dial (found, or as given) and the needle angle: what a calibration is made from."""
     dial, needle = _measure(load_image(image, min_side=MIN_SIDE), center, radius)
     return dial, needle.angle
@@ -84,13 +84,11 @@ def _grey_and_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if image.ndim == 2:
         return image, None
     channels = cv2.split(image)
-    chroma = cv2.subtract(cv2.max(cv2.max(*channels[:2]), channels[2]),
-                          cv2.min(cv2.min(*channels[:2]), channels[2]))
+    chroma = cv2.subtract(cv2.max(cv2.max(*channels[:2]), channels[2]), cv2.min(cv2.min(*channels[:2]), channels[2]))
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), chroma
 
 
-def _measure(image: np.ndarray, center: tuple[float, float] | None,
-             radius: float | None) -> tuple[Dial, Needle]:
+def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: float | None) -> tuple[Dial, Needle]:
     scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -100,16 +98,16 @@ def _measure(image: np.ndarray, center: tuple[float, float] | None,
     else:
         work_center, work_radius, score = _find_dial(work, center, radius, scale)
     needle = _find_needle(work, chroma, work_center, work_radius)
-    dial = Dial(center=(work_center[0] / scale, work_center[1] / scale),
-                radius=work_radius / scale, score=score)
+    dial = Dial(center=(work_center[0] / scale, work_center[1] / scale), radius=work_radius / scale, score=score)
     return dial, needle
 
 
 # --- the dial -----------------------------------------------------------------------
 
 
-def _find_dial(work: np.ndarray, center: tuple[float, float] | None, radius: float | None,
-               scale: float) -> tuple[tuple[float, float], float, float]:
+def _find_dial(
+    work: np.ndarray, center: tuple[float, float] | None, radius: float | None, scale: float
+) -> tuple[tuple[float, float], float, float]:
     coarse_scale = min(1.0, COARSE_SIDE / max(work.shape))
     coarse = cv2.resize(work, None, fx=coarse_scale, fy=coarse_scale, interpolation=cv2.INTER_AREA)
     edges = canny(coarse, sigma=1.5, low_threshold=10, high_threshold=25)
@@ -121,8 +119,7 @@ def _find_dial(work: np.ndarray, center: tuple[float, float] | None, radius: flo
         radii = np.arange(DIAL_RADII[0] * short, DIAL_RADII[1] * short, 1.0)  # coarser steps miss thin edges
     accumulator = hough_circle(edges, radii, normalize=True, full_output=False)
     if center is not None:
-        accumulator = _only_near(accumulator, center[0] * scale * coarse_scale,
-                                 center[1] * scale * coarse_scale, 3.0)
+        accumulator = _only_near(accumulator, center[0] * scale * coarse_scale, center[1] * scale * coarse_scale, 3.0)
     # Text and ticks cover a good share of a small circle's few pixels by chance; the dial
     # is the circle that is both large and well covered.
     preference = accumulator * np.sqrt(radii)[:, None, None]
@@ -147,8 +144,7 @@ def _only_near(accumulator: np.ndarray, x: float, y: float, distance: float) -> 
     return accumulator
 
 
-def _refine_circle(work: np.ndarray, center: tuple[float, float],
-                   radius: float) -> tuple[tuple[float, float], float]:
+def _refine_circle(work: np.ndarray, center: tuple[float, float], radius: float) -> tuple[tuple[float, float], float]:
     """Place the dial's rim to a pixel: the circle near the coarse one seen all the way round.
 
     A dial has several concentric rims (face, bezel inside and out) a few pixels apart,
@@ -216,8 +212,7 @@ def _unit_rays(angle_step: float) -> tuple[np.ndarray, np.ndarray]:
     return np.sin(theta).astype(np.float32), -np.cos(theta).astype(np.float32)
 
 
-def _polar(image: np.ndarray, center: tuple[float, float], radii: np.ndarray,
-           angle_step: float = 1.0) -> np.ndarray:
+def _polar(image: np.ndarray, center: tuple[float, float], radii: np.ndarray, angle_step: float = 1.0) -> np.ndarray:
     """image sampled along rays from the centre: rows are angles, columns radii."""
     sin, minus_cos = _unit_rays(angle_step)
     map_x = (center[0] + sin[:, None] * radii[None, :]).astype(np.float32)
@@ -229,8 +224,10 @@ def _needle_responses(work: np.ndarray, chroma: np.ndarray | None, radius: float
     """Thin structures darker than the face (black-hat), lighter (top-hat), more coloured."""
     size = max(5, int(0.16 * radius) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    responses = [cv2.morphologyEx(work, cv2.MORPH_BLACKHAT, kernel).astype(np.float32),
-                 cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel).astype(np.float32)]
+    responses = [
+        cv2.morphologyEx(work, cv2.MORPH_BLACKHAT, kernel).astype(np.float32),
+        cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel).astype(np.float32),
+    ]
     if chroma is not None and int(chroma.max()) >= MIN_NEEDLE_CONTRAST:
         responses.append(cv2.morphologyEx(chroma, cv2.MORPH_TOPHAT, kernel).astype(np.float32))
     return responses
@@ -247,11 +244,11 @@ def _band_profile(response: np.ndarray, center: tuple[float, float], radius: flo
     return np.percentile(polar, 35, axis=1)
 
 
-def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float],
-                 radius: float) -> Needle:
+def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float) -> Needle:
     """The needle in whichever response (darker, lighter, more coloured) shows it best."""
-    profiled = [(_band_profile(response, center, radius), response)
-                for response in _needle_responses(work, chroma, radius)]
+    profiled = [
+        (_band_profile(response, center, radius), response) for response in _needle_responses(work, chroma, radius)
+    ]
     contrasts = [float(profile.max() - np.median(profile)) for profile, _ in profiled]
     if max(contrasts) < MIN_NEEDLE_CONTRAST:
         raise ReadError("no needle found: nothing runs from the dial centre towards the scale")
@@ -266,8 +263,15 @@ def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[floa
         axes = _hough_axes(response, center, radius)
         angle = _choose_direction(profile, axes)
         angle, beside = _fit_needle(response, center, radius, angle)
-        continuity = _continuity(response, center, radius, angle, beside, needle_level=float(profile.max()),
-                                 face_level=float(np.median(profile)))
+        continuity = _continuity(
+            response,
+            center,
+            radius,
+            angle,
+            beside,
+            needle_level=float(profile.max()),
+            face_level=float(np.median(profile)),
+        )
         if continuity < MIN_NEEDLE_CONTINUITY:
             continue
         confidence = _confidence(profile, angle, contrast, axes) * min(1.0, continuity / 0.95)
@@ -279,8 +283,16 @@ def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[floa
     return max(found, key=lambda item: item[0])[1]
 
 
-def _continuity(response: np.ndarray, center: tuple[float, float], radius: float, angle: float,
-                beside: float, *, needle_level: float, face_level: float) -> float:
+def _continuity(
+    response: np.ndarray,
+    center: tuple[float, float],
+    radius: float,
+    angle: float,
+    beside: float,
+    *,
+    needle_level: float,
+    face_level: float,
+) -> float:
     """Share of the stretch from the hub to the band's end where the needle is seen.
 
     Numbers and labels near the centre respond strongly too, but only over part of it.
@@ -323,16 +335,18 @@ def _profile_at(profile: np.ndarray, angle: float) -> float:
 def _choose_direction(profile: np.ndarray, axes: list[tuple[float, float]]) -> float:
     """The tip's direction: of each line's two ends, the one running out along the band."""
     peak = float(np.argmax(profile))
-    ends = [(max(_profile_at(profile, end + d) for d in (-1, 0, 1)), end)
-            for axis, _votes in axes for end in (axis, axis + 180)]
+    ends = [
+        (max(_profile_at(profile, end + d) for d in (-1, 0, 1)), end)
+        for axis, _votes in axes
+        for end in (axis, axis + 180)
+    ]
     # The line's angle is exact where the profile's 1° bins are not, so a line end that
     # runs along the band nearly as strongly as the profile's peak wins.
     best_score, best_end = max(ends, default=(-math.inf, peak))
     return best_end if best_score >= 0.8 * _profile_at(profile, peak) else peak
 
 
-def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float,
-                angle: float) -> tuple[float, float]:
+def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float, angle: float) -> tuple[float, float]:
     """Refine the angle with a line fit to the needle's middle, slice by slice along it.
 
     The response is resampled in a strip that follows the candidate angle; in each slice
@@ -363,16 +377,23 @@ def _fit_needle(response: np.ndarray, center: tuple[float, float], radius: float
     return angle, beside
 
 
-def _sample_strip(response: np.ndarray, center: tuple[float, float], angle: float,
-                  along: np.ndarray, across: np.ndarray) -> np.ndarray:
+def _sample_strip(
+    response: np.ndarray, center: tuple[float, float], angle: float, along: np.ndarray, across: np.ndarray
+) -> np.ndarray:
     """response along the ray at `angle` (rows) and across it (columns, positive clockwise)."""
     theta = math.radians(angle)
     along_x, along_y = math.sin(theta), -math.cos(theta)
     across_x, across_y = math.cos(theta), math.sin(theta)
     map_x = center[0] + along[:, None] * along_x + across[None, :] * across_x
     map_y = center[1] + along[:, None] * along_y + across[None, :] * across_y
-    return cv2.remap(response, map_x.astype(np.float32), map_y.astype(np.float32),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.remap(
+        response,
+        map_x.astype(np.float32),
+        map_y.astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
 
 
 def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
@@ -388,8 +409,7 @@ def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
     return float(slope), float(intercept)
 
 
-def _confidence(profile: np.ndarray, angle: float, contrast: float,
-                axes: list[tuple[float, float]]) -> float:
+def _confidence(profile: np.ndarray, angle: float, contrast: float, axes: list[tuple[float, float]]) -> float:
     """High when one clear needle stands out and a straight line through the centre backs it."""
     median = float(np.median(profile))
     offsets = (np.arange(profile.size) - angle + 180) % 360 - 180

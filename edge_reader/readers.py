@@ -6,7 +6,7 @@ from typing import Any
 
 from edge_reader.gauge import read_gauge
 from edge_reader.images import ImageLike
-from edge_reader.result import Reading, ReadError
+from edge_reader.result import ReadError, Reading
 
 
 def read_image(image: ImageLike, calibration: dict[str, Any]) -> Reading:

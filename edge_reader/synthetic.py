@@ -130,8 +130,16 @@ def _draw_scale(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeS
             width = max(1, int(round(r / 70)))
             (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, width)
             x, y = _point(c, r * 0.68, angle)
-            cv2.putText(img, text, (int(x - tw / 2), int(y + th / 2)), cv2.FONT_HERSHEY_SIMPLEX,
-                        scale, style.ink, width, cv2.LINE_AA)
+            cv2.putText(
+                img,
+                text,
+                (int(x - tw / 2), int(y + th / 2)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                scale,
+                style.ink,
+                width,
+                cv2.LINE_AA,
+            )
 
 
 def _draw_red_zone(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, roll: float) -> None:
@@ -139,8 +147,18 @@ def _draw_red_zone(img: np.ndarray, c: tuple[float, float], r: float, style: Gau
     end = style.angle_of(style.max_value) + roll
     lo, hi = sorted((start, end))
     # cv2 ellipse angles run clockwise from 3 o'clock.
-    cv2.ellipse(img, _fixed(*c), _fixed(r * 0.93, r * 0.93), 0, lo - 90, hi - 90,
-                (40, 40, 210), max(2, int(r * 0.05)), cv2.LINE_AA, shift=4)
+    cv2.ellipse(
+        img,
+        _fixed(*c),
+        _fixed(r * 0.93, r * 0.93),
+        0,
+        lo - 90,
+        hi - 90,
+        (40, 40, 210),
+        max(2, int(r * 0.05)),
+        cv2.LINE_AA,
+        shift=4,
+    )
 
 
 def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, angle: float) -> None:
@@ -157,8 +175,7 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
         polygon = np.array([_fixed(*p) for p in (tip, side_r, tail_r, tail_l, side_l)], np.int32)
         cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
     else:
-        cv2.line(img, _fixed(*tail), _fixed(*tip), style.needle, max(1, int(round(2 * half))),
-                 cv2.LINE_AA, shift=4)
+        cv2.line(img, _fixed(*tail), _fixed(*tip), style.needle, max(1, int(round(2 * half))), cv2.LINE_AA, shift=4)
     cv2.circle(img, _fixed(*c), int(round(r * style.hub_radius * 16)), style.hub, -1, cv2.LINE_AA, shift=4)
 
 
@@ -180,8 +197,16 @@ def draw_gauge(value: float, style: GaugeStyle = GaugeStyle(), scene: Scene = Sc
         scale = r / 180.0
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         x, y = _point(c, r * 0.42, 180 + scene.rotation)
-        cv2.putText(img, text, (int(x - tw / 2), int(y + th / 2)), cv2.FONT_HERSHEY_SIMPLEX,
-                    scale, style.ink, max(1, int(r / 90)), cv2.LINE_AA)
+        cv2.putText(
+            img,
+            text,
+            (int(x - tw / 2), int(y + th / 2)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            style.ink,
+            max(1, int(r / 90)),
+            cv2.LINE_AA,
+        )
     angle = style.angle_of(value) + scene.rotation
     if scene.shadow > 0:
         _draw_shadow(img, c, r, style, angle, scene.shadow)
@@ -189,8 +214,9 @@ def draw_gauge(value: float, style: GaugeStyle = GaugeStyle(), scene: Scene = Sc
     return _apply_camera(img, c, r, scene)
 
 
-def _draw_shadow(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, angle: float,
-                 offset: float) -> None:
+def _draw_shadow(
+    img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, angle: float, offset: float
+) -> None:
     """A soft shadow of the needle, cast down and to the right by a light above the camera."""
     mask = np.zeros(img.shape[:2], np.uint8)
     shadow_style = replace(style, needle=(255, 255, 255), hub=(255, 255, 255))
@@ -294,10 +320,17 @@ def random_style(rng: np.random.Generator) -> GaugeStyle:
         ink = (20, 20, 20)
         needle = [(15, 15, 15), (30, 30, 200), (60, 40, 20)][rng.integers(3)]
     return GaugeStyle(
-        min_angle=float(min_angle), sweep=float(sweep), direction=direction,
-        min_value=lo, max_value=hi, unit=unit,
-        major_divisions=int(rng.choice(divisions)), minor_per_major=int(rng.choice([2, 4, 5])),
-        face=face, ink=ink, needle=needle,
+        min_angle=float(min_angle),
+        sweep=float(sweep),
+        direction=direction,
+        min_value=lo,
+        max_value=hi,
+        unit=unit,
+        major_divisions=int(rng.choice(divisions)),
+        minor_per_major=int(rng.choice([2, 4, 5])),
+        face=face,
+        ink=ink,
+        needle=needle,
         needle_shape="tapered" if rng.random() < 0.7 else "bar",
         needle_width=float(rng.uniform(0.035, 0.08)),
         needle_length=float(rng.uniform(0.72, 0.9)),
@@ -319,10 +352,13 @@ def random_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) 
     margin = 1.13 * radius
     center = (float(rng.uniform(margin, width - margin)), float(rng.uniform(margin, height - margin)))
     return Scene(
-        size=(width, height), center=center, radius=radius,
+        size=(width, height),
+        center=center,
+        radius=radius,
         rotation=float(rng.uniform(-5, 5)),
         tilt=(float(rng.uniform(-6, 6)), float(rng.uniform(-6, 6))),
-        gradient=float(rng.uniform(0, 0.6)), gradient_angle=float(rng.uniform(0, 360)),
+        gradient=float(rng.uniform(0, 0.6)),
+        gradient_angle=float(rng.uniform(0, 360)),
         glare=float(rng.uniform(0.3, 0.7)) if rng.random() < 0.3 else 0.0,
         glare_at=(float(rng.uniform(-0.6, 0.6)), float(rng.uniform(-0.6, 0.6))),
         blur=float(rng.uniform(0, 1.5) * short / 480),
@@ -335,8 +371,9 @@ def random_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) 
     )
 
 
-def random_gauge(rng: np.random.Generator, size: tuple[int, int] | None = None, *,
-                 known_geometry: bool = False) -> tuple[np.ndarray, dict[str, Any], float, GaugeStyle]:
+def random_gauge(
+    rng: np.random.Generator, size: tuple[int, int] | None = None, *, known_geometry: bool = False
+) -> tuple[np.ndarray, dict[str, Any], float, GaugeStyle]:
     """A random gauge image, its calibration, the value it shows and its style.
 
     With `known_geometry` the calibration holds the dial's centre and radius, as a fixed
@@ -350,4 +387,3 @@ def random_gauge(rng: np.random.Generator, size: tuple[int, int] | None = None, 
     value = style.min_value + span * float(rng.uniform(margin, 1 - margin))
     calibration = calibration_for(style, scene, known_geometry=known_geometry)
     return draw_gauge(value, style, scene), calibration, value, style
-

@@ -18,11 +18,25 @@ BGR = tuple[int, int, int]
 SEGMENT_NAMES = "abcdefg"
 # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle.
 SEGMENTS_OF: dict[str, str] = {
-    "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg",
-    "5": "acdfg", "6": "acdefg", "7": "abc", "8": "abcdefg", "9": "abcdfg",
-    "-": "g", " ": "",
+    "0": "abcdef",
+    "1": "bc",
+    "2": "abdeg",
+    "3": "abcdg",
+    "4": "bcfg",
+    "5": "acdfg",
+    "6": "acdefg",
+    "7": "abc",
+    "8": "abcdefg",
+    "9": "abcdfg",
+    "-": "g",
+    " ": "",
     # Letters a meter shows for errors and units: no digit, so a reader must refuse them.
-    "E": "adefg", "H": "bcefg", "L": "def", "P": "abefg", "o": "cdeg", "°": "abfg",
+    "E": "adefg",
+    "H": "bcefg",
+    "L": "def",
+    "P": "abefg",
+    "o": "cdeg",
+    "°": "abfg",
 }
 # Some makers draw 6 without its top bar, 7 with a left bar, 9 without its bottom bar.
 VARIANT_SEGMENTS_OF: dict[str, str] = {"6": "cdefg", "7": "abcf", "9": "abcfg"}
@@ -152,9 +166,12 @@ def _segment_line(name: str, style: DisplayStyle) -> tuple[tuple[float, float], 
     t = style.stroke
     left, right, top, middle, bottom = t / 2, style.width - t / 2, t / 2, 0.5, 1 - t / 2
     return {
-        "a": ((left, top), (right, top)), "g": ((left, middle), (right, middle)),
-        "d": ((left, bottom), (right, bottom)), "f": ((left, top), (left, middle)),
-        "b": ((right, top), (right, middle)), "e": ((left, middle), (left, bottom)),
+        "a": ((left, top), (right, top)),
+        "g": ((left, middle), (right, middle)),
+        "d": ((left, bottom), (right, bottom)),
+        "f": ((left, top), (left, middle)),
+        "b": ((right, top), (right, middle)),
+        "e": ((left, middle), (left, bottom)),
         "c": ((right, middle), (right, bottom)),
     }[name]
 
@@ -167,9 +184,14 @@ def _draw_segment(mask: np.ndarray, name: str, origin: tuple[float, float], styl
     across = np.array([0.0, 1.0]) if horizontal else np.array([1.0, 0.0])
     start, end = np.array([x0, y0]), np.array([x1, y1])
     if style.shape == "bevel":
-        points = [start + gap * along, start + (t / 2 + gap) * along - t / 2 * across,
-                  end - (t / 2 + gap) * along - t / 2 * across, end - gap * along,
-                  end - (t / 2 + gap) * along + t / 2 * across, start + (t / 2 + gap) * along + t / 2 * across]
+        points = [
+            start + gap * along,
+            start + (t / 2 + gap) * along - t / 2 * across,
+            end - (t / 2 + gap) * along - t / 2 * across,
+            end - gap * along,
+            end - (t / 2 + gap) * along + t / 2 * across,
+            start + (t / 2 + gap) * along + t / 2 * across,
+        ]
     elif style.shape == "rect":
         a, b = start + (t / 2 + gap) * along, end - (t / 2 + gap) * along
         points = [a - t / 2 * across, b - t / 2 * across, b + t / 2 * across, a + t / 2 * across]
@@ -196,8 +218,12 @@ def _fill(mask: np.ndarray, points: list[np.ndarray], origin: tuple[float, float
     cv2.fillPoly(mask, [np.array(pixels, np.int32)], 1.0, cv2.LINE_AA, 4)
 
 
-def draw_display(text: str, style: DisplayStyle = DisplayStyle(), camera: Camera = Camera(),
-                 calibration: dict[str, Any] | None = None) -> DrawnDisplay:
+def draw_display(
+    text: str,
+    style: DisplayStyle = DisplayStyle(),
+    camera: Camera = Camera(),
+    calibration: dict[str, Any] | None = None,
+) -> DrawnDisplay:
     """A camera frame of a display showing `text`."""
     face, corners = draw_panel(text, style)
     width, height = camera.size
@@ -282,8 +308,9 @@ def _apply_camera(frame: np.ndarray, panel: np.ndarray, digit_px: float, camera:
     return image
 
 
-def random_text(rng: np.random.Generator, positions: int, *, decimals: int | None = None,
-                leading_zeros: bool = False) -> str:
+def random_text(
+    rng: np.random.Generator, positions: int, *, decimals: int | None = None, leading_zeros: bool = False
+) -> str:
     """A number that fits `positions` digit cells, as a display shows it."""
     negative = rng.random() < 0.2 and positions >= 2
     room = positions - (1 if negative else 0)
@@ -292,7 +319,7 @@ def random_text(rng: np.random.Generator, positions: int, *, decimals: int | Non
     digits = "".join(str(d) for d in rng.integers(0, 10, length))
     if not leading_zeros:  # no leading zeros before the units digit
         whole = digits[: length - decimals].lstrip("0") or "0"
-        digits = whole + digits[length - decimals:]
+        digits = whole + digits[length - decimals :]
     text = digits if decimals == 0 else digits[:-decimals] + "." + digits[-decimals:]
     if negative and text.strip("0.") != "":
         text = "-" + text
@@ -314,11 +341,20 @@ def random_style(rng: np.random.Generator, positions: int | None = None) -> Disp
     return DisplayStyle(
         positions=int(positions or rng.integers(3, 7)),
         digit_height=float(rng.uniform(50, 90)),
-        width=width, stroke=float(rng.uniform(0.09, min(0.18, width / 4))),  # bars longer than thick
-        gap=float(rng.choice([0.0, 0.01, 0.025])), spacing=float(rng.uniform(0.18, 0.35)),
-        slant=float(rng.choice([0.0, 0.0, rng.uniform(0.05, 0.2)])), shape=SHAPES[rng.integers(len(SHAPES))],
-        variants=rng.random() < 0.3, lcd=lcd, panel=panel, segment=segment, ghost=ghost, glow=glow,
-        housing=housing, housing_margin=float(rng.uniform(0.15, 0.6)),
+        width=width,
+        stroke=float(rng.uniform(0.09, min(0.18, width / 4))),  # bars longer than thick
+        gap=float(rng.choice([0.0, 0.01, 0.025])),
+        spacing=float(rng.uniform(0.18, 0.35)),
+        slant=float(rng.choice([0.0, 0.0, rng.uniform(0.05, 0.2)])),
+        shape=SHAPES[rng.integers(len(SHAPES))],
+        variants=rng.random() < 0.3,
+        lcd=lcd,
+        panel=panel,
+        segment=segment,
+        ghost=ghost,
+        glow=glow,
+        housing=housing,
+        housing_margin=float(rng.uniform(0.15, 0.6)),
     )
 
 
@@ -330,19 +366,29 @@ def random_camera(rng: np.random.Generator, style: DisplayStyle, size: tuple[int
     half_w = 0.5 * panel_width * face_w / panel_w + 0.03
     half_h = 0.5 * panel_width * width * face_h / panel_w / height + 0.03
     glare = tuple(
-        (float(rng.uniform(0, 1)), float(rng.uniform(0, 1)), float(rng.uniform(0.05, 0.25)),
-         float(rng.uniform(0.2, 0.55)))
+        (
+            float(rng.uniform(0, 1)),
+            float(rng.uniform(0, 1)),
+            float(rng.uniform(0.05, 0.25)),
+            float(rng.uniform(0.2, 0.55)),
+        )
         for _ in range(rng.choice([0, 0, 1, 2]))
     )
     return Camera(
-        size=(width, height), panel_width=panel_width,
-        center=(float(rng.uniform(min(half_w, 0.5), max(1 - half_w, 0.5))),
-                float(rng.uniform(min(half_h, 0.5), max(1 - half_h, 0.5)))),
+        size=(width, height),
+        panel_width=panel_width,
+        center=(
+            float(rng.uniform(min(half_w, 0.5), max(1 - half_w, 0.5))),
+            float(rng.uniform(min(half_h, 0.5), max(1 - half_h, 0.5))),
+        ),
         rotation=float(rng.uniform(-5, 5)),
         tilt=(float(rng.uniform(-0.06, 0.06)), float(rng.uniform(-0.06, 0.06))),
-        light_gradient=float(rng.uniform(0, 0.5)), light_angle=float(rng.uniform(0, 360)),
-        glare=glare, blur=float(rng.choice([0.0, rng.uniform(0.005, 0.025)])),
-        noise=float(rng.uniform(0, 8)), jpeg_quality=int(rng.integers(40, 95)) if rng.random() < 0.7 else None,
+        light_gradient=float(rng.uniform(0, 0.5)),
+        light_angle=float(rng.uniform(0, 360)),
+        glare=glare,
+        blur=float(rng.choice([0.0, rng.uniform(0.005, 0.025)])),
+        noise=float(rng.uniform(0, 8)),
+        jpeg_quality=int(rng.integers(40, 95)) if rng.random() < 0.7 else None,
         background_seed=int(rng.integers(1 << 30)),
     )
 

@@ -32,8 +32,12 @@ def export_sensors(*, user, device_id: int | None = None, sensor: str | None = N
 
 
 def export_csv(
-    *, user, device_id: int | None = None, sensor: str | None = None,
-    start: datetime | None = None, end: datetime | None = None,
+    *,
+    user,
+    device_id: int | None = None,
+    sensor: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> Iterator[bytes]:
     """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value."""
     yield HEADER
@@ -83,17 +87,19 @@ def _postgresql_rows(sensor_id: int, device_id: int, device_name: str, key: str,
     query = sql.SQL(
         "COPY (SELECT {device_id}, {device_name}, {key},"
         " to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), value"
-        " FROM telemetry_reading WHERE sensor_id = {sensor_id}" + time_filter.replace("%s", "{}")
+        " FROM telemetry_reading WHERE sensor_id = {sensor_id}"
+        + time_filter.replace("%s", "{}")
         + " ORDER BY ts) TO STDOUT (FORMAT csv)"
     ).format(
         *[sql.Literal(p) for p in params],
-        device_id=sql.Literal(device_id), device_name=sql.Literal(device_name),
-        key=sql.Literal(key), sensor_id=sql.Literal(sensor_id),
+        device_id=sql.Literal(device_id),
+        device_name=sql.Literal(device_name),
+        key=sql.Literal(key),
+        sensor_id=sql.Literal(sensor_id),
     )
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(query) as copy:
-        for block in copy:
-            yield block
+        yield from copy
 
 
 def _sqlite_rows(sensor_id: int, device_id: int, device_name: str, key: str, start, end) -> Iterator[bytes]:

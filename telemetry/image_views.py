@@ -12,8 +12,12 @@ from telemetry.payloads import PayloadError
 ImageUpload = inline_serializer("ImageUpload", {"image": serializers.ImageField()})
 ImageReadingAnswer = inline_serializer(
     "ImageReading",
-    {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField(),
-     "value": serializers.FloatField(), "confidence": serializers.FloatField()},
+    {
+        "accepted": serializers.IntegerField(),
+        "duplicates": serializers.IntegerField(),
+        "value": serializers.FloatField(),
+        "confidence": serializers.FloatField(),
+    },
 )
 
 
@@ -34,6 +38,4 @@ class TelemetryImageView(APIView):
             result = reading_from_image(device=request.auth, data=upload.read(), received_at=timezone.now())
         except PayloadError as error:
             return Response(error.as_json(), status=error.status)
-        return Response(
-            {**result.stored.as_json(), **result.reading.as_json()}, status=status.HTTP_201_CREATED
-        )
+        return Response({**result.stored.as_json(), **result.reading.as_json()}, status=status.HTTP_201_CREATED)

@@ -40,7 +40,8 @@ def device_calibration(device: Device) -> dict:
     if not isinstance(calibration, dict):
         raise PayloadError(
             "This device has no calibration; set config.calibration (see the edge reader's calibrate command).",
-            field="config.calibration", status=409,
+            field="config.calibration",
+            status=409,
         )
     defaults = {"min_value": config.get("min"), "max_value": config.get("max"), "unit": config.get("unit")}
     return {**{k: v for k, v in defaults.items() if v is not None}, **calibration}
@@ -75,7 +76,8 @@ def reading_from_image(*, device: Device, data: bytes, received_at: datetime) ->
         # An uncertain reading is reported, never stored as data.
         raise PayloadError(
             f"The reading {reading.value:g} is too uncertain to store (confidence {reading.confidence:.2f}).",
-            field="image", status=422,
+            field="image",
+            status=422,
         )
     sensor = calibration.get("sensor") or DEFAULT_SENSOR
     _check_plausible(device, sensor, float(reading.value), calibration.get("max_jump"))
@@ -109,7 +111,9 @@ def _check_plausible(device: Device, sensor: str, value: float, max_jump) -> Non
     if not plausible:
         raise PayloadError(
             f"Implausible reading {value:g}: more than {max_jump:g} from the last value {check.last_accepted:g}; "
-            "not stored.", field="image", status=422,
+            "not stored.",
+            field="image",
+            status=422,
         )
 
 

@@ -132,7 +132,9 @@ def readings_push(device: Device, readings: Sequence[ParsedReading]) -> None:
         return
     if not live_has_listeners(user_id=device.owner_id, device_id=device.pk):
         return  # formatting 1,000 readings costs ~2 ms; nobody would read them
-    live_send(user_id=device.owner_id, device_id=device.pk, message=readings_message(device_id=device.pk, readings=readings))
+    live_send(
+        user_id=device.owner_id, device_id=device.pk, message=readings_message(device_id=device.pk, readings=readings)
+    )
 
 
 def live_device_visible(*, user, device_id: int) -> bool:

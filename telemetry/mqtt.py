@@ -128,8 +128,9 @@ class TelemetryIngest:
             self._connect_error = f"the broker refused the subscription: {reason_codes[0]}"
             logger.error("MQTT: %s", self._connect_error)
         else:
-            logger.info("MQTT: %s subscribed to %s (session resumed: %s)", self.client_id, self._share,
-                        self._session_present)
+            logger.info(
+                "MQTT: %s subscribed to %s (session resumed: %s)", self.client_id, self._share, self._session_present
+            )
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:

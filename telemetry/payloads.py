@@ -80,15 +80,18 @@ def parse_readings(document: Any, *, now: datetime, limits: PayloadLimits) -> li
         index = position if indexed else None
         _parse_item(item, index=index, now=now, limits=limits, readings=readings, checked_keys=checked_keys)
         if len(readings) > limits.max_readings:
-            raise PayloadError(
-                f"The batch holds more than {limits.max_readings} readings; split it.", status=413
-            )
+            raise PayloadError(f"The batch holds more than {limits.max_readings} readings; split it.", status=413)
     return readings
 
 
 def _parse_item(
-    item: Any, *, index: int | None, now: datetime, limits: PayloadLimits,
-    readings: list[ParsedReading], checked_keys: set[str],
+    item: Any,
+    *,
+    index: int | None,
+    now: datetime,
+    limits: PayloadLimits,
+    readings: list[ParsedReading],
+    checked_keys: set[str],
 ) -> None:
     if not isinstance(item, dict):
         raise PayloadError(f"Expected a JSON object, got {_json_type(item)}.", index=index)
@@ -106,9 +109,7 @@ def _parse_item(
         ts = parse_timestamp(item["ts"], now=now, limits=limits, index=index) if "ts" in item else now
         prefix = "values."
     elif "ts" in item:
-        raise PayloadError(
-            'A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts"
-        )
+        raise PayloadError('A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts")
     else:
         values, ts, prefix = item, now, ""
     for key, value in values.items():

@@ -95,7 +95,9 @@ def idempotency_records_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_
     total = 0
     while True:
         # Found through telemetry_idempotency_created.
-        ids = IdempotencyRecord.objects.filter(created_at__lt=older_than).order_by("created_at").values("pk")[:batch_size]
+        ids = (
+            IdempotencyRecord.objects.filter(created_at__lt=older_than).order_by("created_at").values("pk")[:batch_size]
+        )
         deleted, _by_model = IdempotencyRecord.objects.filter(pk__in=ids).delete()
         total += deleted
         if deleted < batch_size:

@@ -16,8 +16,26 @@ from telemetry.models import Reading, Sensor
 
 # Bucket widths a person reads easily; beyond a week, whole days.
 NICE_BUCKET_SECONDS = [
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
-    3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
 ]
 DAY = 86400
 WEEK = 7 * DAY
@@ -55,9 +73,9 @@ def reading_series(
     database from the coarsest rollup that still gives the points asked for."""
     raw = list(
         # Index telemetry_reading_sensor_ts_unique: a range scan that stops after points + 1.
-        Reading.objects.filter(sensor=sensor, ts__gte=start, ts__lt=end).order_by("ts").values_list("ts", "value")[
-            : points + 1
-        ]
+        Reading.objects.filter(sensor=sensor, ts__gte=start, ts__lt=end)
+        .order_by("ts")
+        .values_list("ts", "value")[: points + 1]
     )
     series = Series(sensor=sensor.key, start=start, end=end, kind="raw", source="raw")
     if len(raw) <= points:
@@ -146,7 +164,7 @@ def _fixed_buckets(sensor_id: int, start: datetime, end: datetime, width: int, s
 def _calendar_buckets(sensor_id: int, boundaries: list[datetime], source: str) -> list[tuple]:
     table, column, *aggregates = _SOURCES[source]
     adapt = connection.ops.adapt_datetimefield_value
-    spans = list(zip(boundaries, boundaries[1:]))
+    spans = list(zip(boundaries, boundaries[1:], strict=False))
     values = ", ".join(["(%s, %s, %s)"] * len(spans))
     params: list[Any] = [p for i, (low, high) in enumerate(spans) for p in (i, adapt(low), adapt(high))]
     # One index range scan per bucket on <table>_sensor_(ts|bucket)_unique.

@@ -207,11 +207,17 @@ def _store_postgresql(
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             _POSTGRESQL_INGEST,
-            {"sensor_ids": sensor_ids, "ts": timestamps, "values": values,
-             "received_at": received_at, "device_id": device_id, "row_count": len(rows)},
+            {
+                "sensor_ids": sensor_ids,
+                "ts": timestamps,
+                "values": values,
+                "received_at": received_at,
+                "device_id": device_id,
+                "row_count": len(rows),
+            },
         )
         count, inserted_sensor_ids, inserted_ts = cursor.fetchone()
-    return None if count == len(rows) else set(zip(inserted_sensor_ids or [], inserted_ts or []))
+    return None if count == len(rows) else set(zip(inserted_sensor_ids or [], inserted_ts or [], strict=True))
 
 
 # SQLite caps the bound parameters of one statement; 3 per reading.

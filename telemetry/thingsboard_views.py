@@ -24,8 +24,11 @@ class ThingsBoardTelemetryView(APIView):
 
     @extend_schema(
         request={"application/json": OpenApiTypes.ANY},
-        responses={200: OpenApiResponse(description="stored; empty body"),
-                   400: OpenApiResponse(description="bad body"), 401: OpenApiResponse(description="bad token")},
+        responses={
+            200: OpenApiResponse(description="stored; empty body"),
+            400: OpenApiResponse(description="bad body"),
+            401: OpenApiResponse(description="bad token"),
+        },
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):

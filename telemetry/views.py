@@ -143,8 +143,11 @@ class ReadingSeriesView(APIView):
             raise ValidationError({"start": ["Must be before end."]})
         sensor = self._sensor(device, params.validated_data.get("sensor"))
         series = selectors.reading_series(
-            sensor=sensor, start=start, end=end,
-            points=params.validated_data["points"], tz=params.validated_data.get("tz"),
+            sensor=sensor,
+            start=start,
+            end=end,
+            points=params.validated_data["points"],
+            tz=params.validated_data.get("tz"),
         )
         return Response(SeriesSerializer(series).data)
 
@@ -184,8 +187,11 @@ class ExportView(APIView):
         if wanted.get("start") and wanted.get("end") and wanted["start"] >= wanted["end"]:
             raise ValidationError({"start": ["Must be before end."]})
         chunks = export_csv(
-            user=request.user, device_id=device_id, sensor=wanted.get("sensor") or None,
-            start=wanted.get("start"), end=wanted.get("end"),
+            user=request.user,
+            device_id=device_id,
+            sensor=wanted.get("sensor") or None,
+            start=wanted.get("start"),
+            end=wanted.get("end"),
         )
         if isinstance(request._request, ASGIRequest):
             chunks = export_csv_async(chunks)
@@ -193,5 +199,3 @@ class ExportView(APIView):
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="iotsite-export-{stamp}.csv"'
         return response
-
-

@@ -21,5 +21,7 @@ def alerts_badge(context) -> str:
     return format_html(
         '<span class="nav-badge" data-alerts-badge style="{}"{}>{}</span>'
         '<span class="visually-hidden"> unacknowledged</span>',
-        _BADGE_STYLE, " hidden" if not count else "", count,
+        _BADGE_STYLE,
+        " hidden" if not count else "",
+        count,
     )

@@ -43,26 +43,30 @@ def acl(acltype: str, topic: str) -> dict[str, object]:
 
 def dynsec_document(*, username: str, password: str) -> dict[str, object]:
     return {
-        "clients": [{
-            "username": username,
-            "textname": "iotsite server: device credentials and mqtt_ingest",
-            **password_entry(password),
-            "roles": [{"rolename": SERVER_ROLE}],
-        }],
+        "clients": [
+            {
+                "username": username,
+                "textname": "iotsite server: device credentials and mqtt_ingest",
+                **password_entry(password),
+                "roles": [{"rolename": SERVER_ROLE}],
+            }
+        ],
         "groups": [],
-        "roles": [{
-            "rolename": SERVER_ROLE,
-            "acls": [
-                acl("publishClientSend", CONTROL_TOPICS),
-                acl("publishClientReceive", CONTROL_TOPICS),
-                acl("subscribePattern", CONTROL_TOPICS),
-                # Mosquitto 2.0 checks a shared subscription with its $share/<group>/ prefix.
-                acl("subscribePattern", f"$share/+/{TELEMETRY_TOPICS}"),
-                acl("subscribePattern", TELEMETRY_TOPICS),
-                acl("publishClientReceive", TELEMETRY_TOPICS),
-                acl("unsubscribePattern", "#"),
-            ],
-        }],
+        "roles": [
+            {
+                "rolename": SERVER_ROLE,
+                "acls": [
+                    acl("publishClientSend", CONTROL_TOPICS),
+                    acl("publishClientReceive", CONTROL_TOPICS),
+                    acl("subscribePattern", CONTROL_TOPICS),
+                    # Mosquitto 2.0 checks a shared subscription with its $share/<group>/ prefix.
+                    acl("subscribePattern", f"$share/+/{TELEMETRY_TOPICS}"),
+                    acl("subscribePattern", TELEMETRY_TOPICS),
+                    acl("publishClientReceive", TELEMETRY_TOPICS),
+                    acl("unsubscribePattern", "#"),
+                ],
+            }
+        ],
         # Devices get a role each that lets them publish to their own topic only.
         "defaultACLAccess": {
             "publishClientSend": False,

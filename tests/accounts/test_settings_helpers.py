@@ -27,7 +27,10 @@ def test_secret_key_is_required_without_debug(tmp_path):
 
     env = {"PATH": "/usr/bin:/bin", "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "iotsite.settings"}
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True,
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode != 0

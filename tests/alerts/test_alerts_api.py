@@ -21,7 +21,10 @@ def history(device, user):
 def test_alerts_are_listed_newest_first_with_the_badge_count(api_client, history):
     body = api_client.get("/api/alerts/").json()
     assert [(e["sensor"], e["state"], e["value"]) for e in body["results"]] == [
-        ("pressure", "firing", 12), ("pressure", "resolved", 3), ("level", "firing", -1), ("pressure", "firing", 11),
+        ("pressure", "firing", 12),
+        ("pressure", "resolved", 3),
+        ("level", "firing", -1),
+        ("pressure", "firing", 11),
     ]
     assert body["count"] == 4
     assert body["unacknowledged"] == 3
@@ -57,7 +60,12 @@ def test_alerts_are_paginated(api_client, history):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("state=burning", "state"), ("start=yesterday", "start"), ("device=x", "device"), ("acknowledged=maybe", "acknowledged")],
+    [
+        ("state=burning", "state"),
+        ("start=yesterday", "start"),
+        ("device=x", "device"),
+        ("acknowledged=maybe", "acknowledged"),
+    ],
 )
 def test_bad_filters_are_refused_naming_the_field(api_client, history, query, field):
     response = api_client.get(f"/api/alerts/?{query}")

@@ -28,7 +28,9 @@ def test_a_webhook_keeps_the_secret_it_is_given(api_client):
 
 def test_a_channel_is_patched_listed_and_deleted(api_client):
     channel = create(api_client, kind="email", address="a@example.com").json()
-    response = api_client.patch(f"/api/notification-channels/{channel['id']}/", {"address": "b@example.com"}, format="json")
+    response = api_client.patch(
+        f"/api/notification-channels/{channel['id']}/", {"address": "b@example.com"}, format="json"
+    )
     assert response.json()["address"] == "b@example.com"
     assert [c["id"] for c in api_client.get("/api/notification-channels/").json()["results"]] == [channel["id"]]
     assert api_client.delete(f"/api/notification-channels/{channel['id']}/").status_code == 204

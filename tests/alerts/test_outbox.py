@@ -24,9 +24,7 @@ def test_each_transition_queues_exactly_one_notification_per_channel(device, cha
     events = list(AlertEvent.objects.order_by("ts"))
     assert [event.state for event in events] == ["firing", "resolved"]
     queued = sorted((n.event_id, n.channel_id, n.status) for n in Notification.objects.all())
-    assert queued == sorted(
-        (event.pk, channel.pk, "pending") for event in events for channel in channels
-    )
+    assert queued == sorted((event.pk, channel.pk, "pending") for event in events for channel in channels)
 
 
 def test_a_rule_without_channels_queues_nothing(device):
@@ -38,9 +36,8 @@ def test_a_rule_without_channels_queues_nothing(device):
 
 def test_the_in_app_message_is_sent_after_commit(device, django_capture_on_commit_callbacks):
     alert_rule_create(device=device, sensor="pressure", upper=10)
-    with mock.patch("telemetry.live.live_send") as live_send:
-        with django_capture_on_commit_callbacks(execute=True):
-            ingest(device, ("pressure", 0, 11))
+    with mock.patch("telemetry.live.live_send") as live_send, django_capture_on_commit_callbacks(execute=True):
+        ingest(device, ("pressure", 0, 11))
     (call,) = [c for c in live_send.call_args_list if c.kwargs["message"]["type"] == "alert"]
     message = call.kwargs["message"]
     assert call.kwargs["user_id"] == device.owner_id
@@ -52,9 +49,12 @@ def test_the_in_app_message_is_sent_after_commit(device, django_capture_on_commi
 
 def test_nothing_is_pushed_for_a_batch_that_rolled_back(device, django_capture_on_commit_callbacks):
     alert_rule_create(device=device, sensor="pressure", upper=10)
-    with mock.patch("telemetry.live.live_send") as live_send:
-        with django_capture_on_commit_callbacks(execute=True):
-            with pytest.raises(RuntimeError), transaction.atomic():
-                ingest(device, ("pressure", 0, 11))
-                raise RuntimeError("failed after ingest")
+    with (
+        mock.patch("telemetry.live.live_send") as live_send,
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        ingest(device, ("pressure", 0, 11))
+        raise RuntimeError("failed after ingest")
     assert not [c for c in live_send.call_args_list if c.kwargs["message"]["type"] == "alert"]

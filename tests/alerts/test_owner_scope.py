@@ -50,7 +50,9 @@ def test_another_users_channel_cannot_be_attached_to_a_rule(other_client, other_
     _rule, channel, _event = alices
     bobs_device, _token = device_create(owner=other_user, name="Bob's", type="generic")
     response = other_client.post(
-        "/api/alert-rules/", {"device": bobs_device.pk, "sensor": "p", "upper": 1, "channels": [channel.pk]}, format="json"
+        "/api/alert-rules/",
+        {"device": bobs_device.pk, "sensor": "p", "upper": 1, "channels": [channel.pk]},
+        format="json",
     )
     assert response.status_code == 400
     assert "channels" in response.json()

@@ -13,14 +13,43 @@ def create(client, **body):
 
 def test_a_rule_is_created_listed_and_read(api_client, device, user):
     channel = notification_channel_create(owner=user, kind="email", address="a@example.com")
-    response = create(api_client, device=device.pk, sensor="pressure", lower=1, upper=10, hysteresis=0.5,
-                      duration_s=30, channels=[channel.pk])
+    response = create(
+        api_client,
+        device=device.pk,
+        sensor="pressure",
+        lower=1,
+        upper=10,
+        hysteresis=0.5,
+        duration_s=30,
+        channels=[channel.pk],
+    )
     assert response.status_code == 201, response.json()
     rule = response.json()
-    assert {k: rule[k] for k in ("device", "sensor", "lower", "upper", "hysteresis", "duration_s", "enabled",
-                                 "channels", "state", "kind")} == {
-        "device": device.pk, "sensor": "pressure", "lower": 1, "upper": 10, "hysteresis": 0.5, "duration_s": 30,
-        "enabled": True, "channels": [channel.pk], "state": "ok", "kind": "bounds",
+    assert {
+        k: rule[k]
+        for k in (
+            "device",
+            "sensor",
+            "lower",
+            "upper",
+            "hysteresis",
+            "duration_s",
+            "enabled",
+            "channels",
+            "state",
+            "kind",
+        )
+    } == {
+        "device": device.pk,
+        "sensor": "pressure",
+        "lower": 1,
+        "upper": 10,
+        "hysteresis": 0.5,
+        "duration_s": 30,
+        "enabled": True,
+        "channels": [channel.pk],
+        "state": "ok",
+        "kind": "bounds",
     }
     assert api_client.get("/api/alert-rules/").json()["results"] == [rule]
     assert api_client.get(f"/api/alert-rules/{rule['id']}/").json() == rule
@@ -106,7 +135,9 @@ def test_anonymous_requests_are_refused(anon_client):
 
 def test_an_infinite_bound_is_refused(api_client, device):
     response = api_client.post(
-        "/api/alert-rules/", b'{"device": %d, "sensor": "p", "upper": 1e999}' % device.pk, content_type="application/json"
+        "/api/alert-rules/",
+        b'{"device": %d, "sensor": "p", "upper": 1e999}' % device.pk,
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert "upper" in response.json()

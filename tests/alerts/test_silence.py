@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.evaluation import silence_rules_check
-from alerts.models import AlertEvent, AlertRule, Notification
+from alerts.models import AlertEvent, Notification
 from alerts.selectors import devices_silenced
 from alerts.services import alert_rule_create, notification_channel_create
 from telemetry.models import Sensor

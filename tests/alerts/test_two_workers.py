@@ -41,9 +41,7 @@ def test_two_sendalerts_workers_deliver_each_notification_exactly_once(device, u
         for thread in workers:
             thread.join(timeout=30)
 
-    sent = Counter(
-        (json.loads(body)["id"], headers["X-Iotsite-Signature"]) for headers, body in receiver.requests
-    )
+    sent = Counter((json.loads(body)["id"], headers["X-Iotsite-Signature"]) for headers, body in receiver.requests)
     assert len(sent) == 60
     assert set(sent.values()) == {1}
     assert set(Notification.objects.values_list("status", flat=True)) == {"delivered"}

@@ -39,7 +39,12 @@ def test_the_webhook_gets_the_alert_as_json_signed_with_the_channel_secret(devic
     assert headers["Content-Type"] == "application/json"
     alert = json.loads(body)
     assert (alert["type"], alert["state"], alert["device"], alert["sensor"], alert["value"], alert["upper"]) == (
-        "alert", "firing", device.pk, "pressure", 12.5, 10
+        "alert",
+        "firing",
+        device.pk,
+        "pressure",
+        12.5,
+        10,
     )
     assert Notification.objects.get().status == "delivered"
 

@@ -58,8 +58,9 @@ def test_disabled_rules_other_sensors_and_silence_rules_draw_nothing(client, use
 
 
 def test_another_users_rules_are_not_mine(user, other_user, gauge):
-    theirs, _token = device_create(owner=other_user, name="Bobs gauge", type="analog_gauge",
-                                   config={"unit": "bar", "min": 0, "max": 10})
+    theirs, _token = device_create(
+        owner=other_user, name="Bobs gauge", type="analog_gauge", config={"unit": "bar", "min": 0, "max": 10}
+    )
     alert_rule_create(device=theirs, sensor="value", lower=1)
     assert alert_bounds_by_device(user=user, sensor="value") == {}
     assert alert_bounds_by_device(user=other_user, sensor="value") == {theirs.pk: (1, None)}
@@ -82,8 +83,9 @@ def test_the_dashboards_queries_do_not_grow_with_its_devices(client, user, gauge
 
     before = queries()
     for number in range(3):
-        more, _token = device_create(owner=user, name=f"Gauge {number}", type="analog_gauge",
-                                     config={"unit": "bar", "min": 0, "max": 10})
+        more, _token = device_create(
+            owner=user, name=f"Gauge {number}", type="analog_gauge", config={"unit": "bar", "min": 0, "max": 10}
+        )
         alert_rule_create(device=more, sensor="value", lower=1, upper=9)
         alert_rule_create(device=more, sensor="", kind="silence", duration_s=60)
     assert queries() == before

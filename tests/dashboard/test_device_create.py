@@ -44,7 +44,9 @@ def test_a_name_clash_is_refused_next_to_the_field(signed_in, device):
 
 
 def test_a_non_number_scale_is_refused(signed_in):
-    response = signed_in.post("/devices/new/", {"name": "P", "type": "analog_gauge", "unit": "bar", "min": "x", "max": "inf"})
+    response = signed_in.post(
+        "/devices/new/", {"name": "P", "type": "analog_gauge", "unit": "bar", "min": "x", "max": "inf"}
+    )
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"min", "max"}
 

@@ -14,9 +14,9 @@ from django.conf import settings
 # make between browser steps are still plain synchronous code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import PASSWORD  # noqa: E402
+from conftest import PASSWORD
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1440, "height": 900}

@@ -39,8 +39,6 @@ def dashboard_scene(user) -> Scene:
     alert_rule_create(device=quiet, sensor="", kind="silence", duration_s=600)
     silence_rules_check()
 
-    display, _ = device_create(
-        owner=user, name="Flow meter", type="digital_display", config={"unit": "L/min"}
-    )
+    display, _ = device_create(owner=user, name="Flow meter", type="digital_display", config={"unit": "L/min"})
     send(display, -12.5)
     return Scene(gauge=gauge, quiet=quiet, display=display)

@@ -32,7 +32,9 @@ def account_with_a_watched_gauge(base_url: str) -> tuple[str, str]:
     )
     assert created.status_code == 201, created.text
     rule = httpx.post(
-        f"{base_url}/api/alert-rules/", json={"device": created.json()["id"], "sensor": "value", "upper": 8}, headers=headers
+        f"{base_url}/api/alert-rules/",
+        json={"device": created.json()["id"], "sensor": "value", "upper": 8},
+        headers=headers,
     )
     assert rule.status_code == 201, rule.text
     return username, created.json()["token"]

@@ -50,8 +50,18 @@ def emit(page: Page, message: dict) -> None:
 
 def alert(device, *, state: str, kind: str = "bounds", value=None) -> dict:
     return {
-        "type": "alert", "id": 1, "rule": 1, "device": device.pk, "device_name": device.name, "sensor": "value",
-        "kind": kind, "state": state, "value": value, "lower": None, "upper": 8, "ts": "2026-11-24T16:00:00Z",
+        "type": "alert",
+        "id": 1,
+        "rule": 1,
+        "device": device.pk,
+        "device_name": device.name,
+        "sensor": "value",
+        "kind": kind,
+        "state": state,
+        "value": value,
+        "lower": None,
+        "upper": 8,
+        "ts": "2026-11-24T16:00:00Z",
     }
 
 
@@ -108,9 +118,21 @@ def test_messages_other_than_alerts_leave_the_badge_alone(stubbed_page: Page, sc
     page.goto("/download/")
     badge = badge_of(page)
     expect(badge).to_have_attribute("data-live", "open")
-    emit(page, {"type": "reading", "device": scene.gauge.pk, "sensor": "value", "ts": "2026-11-24T16:00:00Z", "value": 9})
+    emit(
+        page, {"type": "reading", "device": scene.gauge.pk, "sensor": "value", "ts": "2026-11-24T16:00:00Z", "value": 9}
+    )
     page.evaluate("window.stubSockets.at(-1).dispatchEvent(new MessageEvent('message', {data: 'not json'}))")
-    emit(page, {"type": "alert", "state": "resolved", "kind": "bounds", "device": scene.gauge.pk,
-                "device_name": "Boiler pressure", "sensor": "value", "value": 5})
+    emit(
+        page,
+        {
+            "type": "alert",
+            "state": "resolved",
+            "kind": "bounds",
+            "device": scene.gauge.pk,
+            "device_name": "Boiler pressure",
+            "sensor": "value",
+            "value": 5,
+        },
+    )
     expect(page.get_by_role("status").filter(has_text="resolved")).to_have_count(1)
     expect(badge).to_have_text("1")

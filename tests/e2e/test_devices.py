@@ -100,9 +100,7 @@ def test_the_config_panel_slides_down_with_the_device_details(signed_in_page: Pa
     check_both_widths(page, "dashboard-details")
 
 
-def test_the_qr_dialog_hides_the_token_until_asked_and_rotates_and_revokes(
-    signed_in_page: Page, device, device_token
-):
+def test_the_qr_dialog_hides_the_token_until_asked_and_rotates_and_revokes(signed_in_page: Page, device, device_token):
     page = signed_in_page
     page.reload()
     page.get_by_role("button", name="QR & token").click()

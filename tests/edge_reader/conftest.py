@@ -35,8 +35,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [sys.executable, str(SERVER_SCRIPT), "--port", str(self.port), "--db", str(self.db),
-                   "--token", TOKEN]
+        command = [sys.executable, str(SERVER_SCRIPT), "--port", str(self.port), "--db", str(self.db), "--token", TOKEN]
         for name, value in self.options.items():
             command += [f"--{name.replace('_', '-')}", str(value)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

@@ -18,23 +18,33 @@ from edge_reader.calibration import (
 from edge_reader.gauge import read_gauge
 from edge_reader.synthetic import GaugeStyle, Scene, draw_gauge
 
-DIAL = {"min_angle": 225, "max_angle": 495, "min_value": 0, "max_value": 10, "unit": "bar",
-        "center": None, "radius": None}
+DIAL = {
+    "min_angle": 225,
+    "max_angle": 495,
+    "min_value": 0,
+    "max_value": 10,
+    "unit": "bar",
+    "center": None,
+    "radius": None,
+}
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"min_angle": None}, "min_angle"),
-    ({"max_angle": "up"}, "max_angle"),
-    ({"max_value": float("inf")}, "max_value"),
-    ({"max_value": 0}, "max_value"),
-    ({"max_angle": 225}, "max_angle"),
-    ({"direction": "left"}, "direction"),
-    ({"radius": -3}, "radius"),
-    ({"center": [10]}, "center"),
-    ({"center": [10, True]}, "center"),
-    ({"kind": "seven_segment"}, "kind"),
-    ({"unit": 3}, "unit"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"min_angle": None}, "min_angle"),
+        ({"max_angle": "up"}, "max_angle"),
+        ({"max_value": float("inf")}, "max_value"),
+        ({"max_value": 0}, "max_value"),
+        ({"max_angle": 225}, "max_angle"),
+        ({"direction": "left"}, "direction"),
+        ({"radius": -3}, "radius"),
+        ({"center": [10]}, "center"),
+        ({"center": [10, True]}, "center"),
+        ({"kind": "seven_segment"}, "kind"),
+        ({"unit": 3}, "unit"),
+    ],
+)
 def test_a_bad_field_is_named_in_the_error(change, field):
     with pytest.raises(CalibrationError, match=f"^{field}: "):
         validate_calibration({**DIAL, **change})
@@ -45,16 +55,22 @@ def test_a_calibration_must_be_an_object():
         validate_calibration([225, 495])
 
 
-@pytest.mark.parametrize(("calibration", "angle", "value"), [
-    (DIAL, 225, 0), (DIAL, 0, 5), (DIAL, 135, 10), (DIAL, 360 + 67.5, 7.5),
-    ({**DIAL, "min_angle": -135, "max_angle": 135}, 0, 5),  # the same dial spelt with negatives
-    ({**DIAL, "min_angle": 135, "max_angle": -135, "direction": "ccw"}, 90, 10 / 270 * 45),
-    ({**DIAL, "min_angle": 135, "max_angle": 225, "direction": "ccw"}, 0, 10 / 270 * 135),
-    ({**DIAL, "min_angle": 0, "max_angle": 360}, 90, 2.5),  # full circle
-    ({**DIAL, "min_angle": 270, "max_angle": 450}, 0, 5),  # 180° arc
-    (DIAL, 190, 0),  # in the dead zone, nearer min: the needle rests on the stop pin
-    (DIAL, 170, 10),  # in the dead zone, nearer max
-])
+@pytest.mark.parametrize(
+    ("calibration", "angle", "value"),
+    [
+        (DIAL, 225, 0),
+        (DIAL, 0, 5),
+        (DIAL, 135, 10),
+        (DIAL, 360 + 67.5, 7.5),
+        ({**DIAL, "min_angle": -135, "max_angle": 135}, 0, 5),  # the same dial spelt with negatives
+        ({**DIAL, "min_angle": 135, "max_angle": -135, "direction": "ccw"}, 90, 10 / 270 * 45),
+        ({**DIAL, "min_angle": 135, "max_angle": 225, "direction": "ccw"}, 0, 10 / 270 * 135),
+        ({**DIAL, "min_angle": 0, "max_angle": 360}, 90, 2.5),  # full circle
+        ({**DIAL, "min_angle": 270, "max_angle": 450}, 0, 5),  # 180° arc
+        (DIAL, 190, 0),  # in the dead zone, nearer min: the needle rests on the stop pin
+        (DIAL, 170, 10),  # in the dead zone, nearer max
+    ],
+)
 def test_angles_map_to_values(calibration, angle, value):
     assert validate_calibration(calibration).value_at(angle) == pytest.approx(value)
 
@@ -68,8 +84,7 @@ def test_the_min_and_max_ticks_a_user_clicks_give_the_scale():
 
 
 def test_ticks_of_a_counter_clockwise_scale():
-    calibration = calibrate_from_ticks((100, 100), (150, 150), (50, 150), min_value=0, max_value=1,
-                                       direction="ccw")
+    calibration = calibrate_from_ticks((100, 100), (150, 150), (50, 150), min_value=0, max_value=1, direction="ccw")
     assert (calibration["min_angle"], calibration["max_angle"]) == (pytest.approx(135), pytest.approx(-135))
 
 
@@ -79,8 +94,9 @@ def test_two_known_readings_calibrate_the_gauge(direction):
     style = GaugeStyle(min_angle=min_angle, direction=direction, max_value=16)
     scene = Scene(size=(320, 240), rotation=3)
     low, high = draw_gauge(4.0, style, scene), draw_gauge(12.0, style, scene)
-    calibration = calibrate_from_readings((low, 4.0), (high, 12.0), min_value=0, max_value=16,
-                                          unit="bar", direction=direction)
+    calibration = calibrate_from_readings(
+        (low, 4.0), (high, 12.0), min_value=0, max_value=16, unit="bar", direction=direction
+    )
     assert read_gauge(draw_gauge(9.0, style, scene), calibration).value == pytest.approx(9.0, abs=0.3)
     assert read_gauge(draw_gauge(0.5, style, scene), calibration).value == pytest.approx(0.5, abs=0.3)
 
@@ -112,9 +128,16 @@ def test_every_value_on_the_scale_maps_to_its_angle_and_back():
         direction = str(rng.choice(["cw", "ccw"]))
         min_value, span = float(rng.uniform(-1e4, 1e4)), float(rng.uniform(0.01, 1e4))
         max_angle = min_angle + sweep if direction == "cw" else min_angle - sweep
-        calibration = validate_calibration({**DIAL, "min_angle": min_angle, "max_angle": max_angle,
-                                            "min_value": min_value, "max_value": min_value + span,
-                                            "direction": direction})
+        calibration = validate_calibration(
+            {
+                **DIAL,
+                "min_angle": min_angle,
+                "max_angle": max_angle,
+                "min_value": min_value,
+                "max_value": min_value + span,
+                "direction": direction,
+            }
+        )
         # max and min share one mark on a full circle: stay just short of it there
         value = min_value + float(rng.uniform(0, 0.999 if calibration.full_circle else 1)) * span
         assert calibration.value_at(calibration.angle_of(value)) == pytest.approx(value, abs=1e-6 * span)

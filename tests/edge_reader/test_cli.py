@@ -34,8 +34,9 @@ def gauge_file(tmp_path: Path, value: float | None, name: str = "gauge.png") -> 
 
 
 def run_cli(*args: str) -> tuple[int, list[dict]]:
-    done = subprocess.run([sys.executable, "-m", "edge_reader", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "edge_reader", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
 
 
@@ -62,8 +63,23 @@ def test_read_with_a_bad_calibration_exits_2(tmp_path, capsys):
 def test_calibrate_from_two_readings_writes_a_calibration_that_reads(tmp_path, capsys):
     low, high = gauge_file(tmp_path, 2.0, "low.png"), gauge_file(tmp_path, 8.0, "high.png")
     output = tmp_path / "made.json"
-    code = main(["calibrate", "--reading", f"{low}=2", "--reading", f"{high}=8",
-                 "--min-value", "0", "--max-value", "10", "--unit", "bar", "--output", str(output)])
+    code = main(
+        [
+            "calibrate",
+            "--reading",
+            f"{low}=2",
+            "--reading",
+            f"{high}=8",
+            "--min-value",
+            "0",
+            "--max-value",
+            "10",
+            "--unit",
+            "bar",
+            "--output",
+            str(output),
+        ]
+    )
     assert code == 0
     made = json.loads(output.read_text())
     assert json.loads(capsys.readouterr().out) == made
@@ -74,23 +90,49 @@ def test_calibrate_from_two_readings_writes_a_calibration_that_reads(tmp_path, c
 
 def test_calibrate_from_ticks_finds_the_centre_in_the_image(tmp_path, capsys):
     # this dial: centre (160, 120), radius 96; min tick at 7:30, max tick at 4:30
-    code = main(["calibrate", str(gauge_file(tmp_path, 1.0)), "--min-tick", "92,188", "--max-tick", "228,188",
-                 "--min-value", "0", "--max-value", "10"])
+    code = main(
+        [
+            "calibrate",
+            str(gauge_file(tmp_path, 1.0)),
+            "--min-tick",
+            "92,188",
+            "--max-tick",
+            "228,188",
+            "--min-value",
+            "0",
+            "--max-value",
+            "10",
+        ]
+    )
     made = json.loads(capsys.readouterr().out)
     assert code == 0 and made["center"] == pytest.approx([160, 120], abs=1.5)
     assert made["min_angle"] == pytest.approx(225, abs=1) and made["max_angle"] == pytest.approx(495, abs=1)
 
 
-def test_run_sends_what_it_reads_to_the_server(tmp_path, calibration_file, telemetry_server: ServerProcess,
-                                               capsys):
+def test_run_sends_what_it_reads_to_the_server(tmp_path, calibration_file, telemetry_server: ServerProcess, capsys):
     frames = tmp_path / "frames"
     frames.mkdir()
     for index, value in enumerate([1.5, 4.5]):
         gauge_file(frames, value, f"{index}.png")
     qr = tmp_path / "qr.json"
     qr.write_text(json.dumps({"server": telemetry_server.url, "device": 7, "token": TOKEN}))
-    code = main(["run", "--qr", str(qr), "--calibration", str(calibration_file), "--source", str(frames),
-                 "--interval", "0", "--buffer", str(tmp_path / "buffer.sqlite3"), "--sensor", "pressure"])
+    code = main(
+        [
+            "run",
+            "--qr",
+            str(qr),
+            "--calibration",
+            str(calibration_file),
+            "--source",
+            str(frames),
+            "--interval",
+            "0",
+            "--buffer",
+            str(tmp_path / "buffer.sqlite3"),
+            "--sensor",
+            "pressure",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["pending"] == 0
     stored = telemetry_server.stored()
@@ -105,17 +147,46 @@ def test_run_with_max_jump_reports_an_implausible_value_and_does_not_send_it(
     frames.mkdir()
     for index, value in enumerate([1.5, 9.5, 2.0]):
         gauge_file(frames, value, f"{index}.png")
-    code = main(["run", "--server", telemetry_server.url, "--token", TOKEN, "--calibration", str(calibration_file),
-                 "--source", str(frames), "--interval", "0", "--buffer", str(tmp_path / "buffer.sqlite3"),
-                 "--max-jump", "3"])
+    code = main(
+        [
+            "run",
+            "--server",
+            telemetry_server.url,
+            "--token",
+            TOKEN,
+            "--calibration",
+            str(calibration_file),
+            "--source",
+            str(frames),
+            "--interval",
+            "0",
+            "--buffer",
+            str(tmp_path / "buffer.sqlite3"),
+            "--max-jump",
+            "3",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["implausible"] == 1
     assert [value for *_, value in telemetry_server.stored()] == pytest.approx([1.5, 2.0], abs=0.1)
 
 
 def test_a_bad_max_jump_is_an_error(tmp_path, calibration_file, capsys):
-    code = main(["run", "--server", "http://127.0.0.1:9", "--token", TOKEN, "--calibration", str(calibration_file),
-                 "--source", str(tmp_path), "--max-jump", "-1"])
+    code = main(
+        [
+            "run",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            TOKEN,
+            "--calibration",
+            str(calibration_file),
+            "--source",
+            str(tmp_path),
+            "--max-jump",
+            "-1",
+        ]
+    )
     assert code == 2 and "max_jump" in json.loads(capsys.readouterr().out)["error"]
 
 

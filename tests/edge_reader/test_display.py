@@ -21,8 +21,9 @@ from edge_reader.synthetic_display import (
 )
 
 LCD = DisplayStyle(positions=4, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(70, 70, 75))
-RED_LED = DisplayStyle(positions=4, lcd=False, panel=(20, 20, 25), segment=(40, 40, 255), glow=0.02,
-                       housing=(40, 40, 40))
+RED_LED = DisplayStyle(
+    positions=4, lcd=False, panel=(20, 20, 25), segment=(40, 40, 255), glow=0.02, housing=(40, 40, 40)
+)
 GREEN_LED = replace(RED_LED, segment=(60, 230, 80), housing=(160, 160, 150))
 BLUE_LED = replace(RED_LED, segment=(255, 150, 40), housing=(200, 200, 200))
 SMALL = Camera(size=(640, 480), panel_width=0.6)
@@ -46,8 +47,11 @@ CASES = {
     "glare on the glass": ("46.1", LCD, replace(HD, glare=((0.4, 0.4, 0.2, 0.5),))),
     "blur, noise and jpeg": ("31.7", RED_LED, replace(HD, blur=0.02, noise=6.0, jpeg_quality=50)),
     "uneven light": ("805", replace(LCD, positions=3), replace(HD, light_gradient=0.5, light_angle=20)),
-    "large frame at an angle": ("1.006", LCD, Camera(size=(2048, 1536), panel_width=0.4, rotation=-4.0,
-                                                     tilt=(-0.05, 0.04))),
+    "large frame at an angle": (
+        "1.006",
+        LCD,
+        Camera(size=(2048, 1536), panel_width=0.4, rotation=-4.0, tilt=(-0.05, 0.04)),
+    ),
 }
 
 
@@ -193,12 +197,15 @@ def test_a_display_showing_nothing_is_an_error() -> None:
         read_display(drawn.image, drawn.calibration)
 
 
-@pytest.mark.parametrize("calibration, field", [
-    ({"kind": "dial"}, "kind"),
-    ({"kind": "seven_segment", "roi": [1, 2, 3]}, "roi"),
-    ({"kind": "seven_segment", "digits": 0}, "digits"),
-    ({"kind": "seven_segment", "decimals": 1.5}, "decimals"),
-])
+@pytest.mark.parametrize(
+    "calibration, field",
+    [
+        ({"kind": "dial"}, "kind"),
+        ({"kind": "seven_segment", "roi": [1, 2, 3]}, "roi"),
+        ({"kind": "seven_segment", "digits": 0}, "digits"),
+        ({"kind": "seven_segment", "decimals": 1.5}, "decimals"),
+    ],
+)
 def test_a_bad_calibration_names_the_field(calibration: dict, field: str) -> None:
     with pytest.raises(ReadError, match=field):
         read_display(frame("1").image, calibration)

@@ -81,8 +81,10 @@ def test_a_needle_resting_below_the_scale_reads_the_minimum():
 
 def test_an_image_without_a_dial_is_a_clear_error():
     calibration = calibration_for(GaugeStyle(), Scene())
-    for image in (np.full((240, 320, 3), 180, np.uint8),
-                  np.random.default_rng(1).integers(0, 256, (240, 320), dtype=np.uint8)):
+    for image in (
+        np.full((240, 320, 3), 180, np.uint8),
+        np.random.default_rng(1).integers(0, 256, (240, 320), dtype=np.uint8),
+    ):
         with pytest.raises(ReadError, match="no dial"):
             read_gauge(image, calibration)
 

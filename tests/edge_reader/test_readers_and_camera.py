@@ -12,7 +12,7 @@ import pytest
 
 from edge_reader.camera import CameraError, ImageFiles, open_source, run_camera_loop
 from edge_reader.readers import read_image
-from edge_reader.result import Reading, ReadError
+from edge_reader.result import ReadError, Reading
 from edge_reader.synthetic import GaugeStyle, Scene, calibration_for, draw_gauge
 
 STYLE, SCENE = GaugeStyle(), Scene(size=(320, 240))
@@ -71,8 +71,9 @@ def test_the_loop_reads_every_frame_and_queues_the_values_in_order(tmp_path):
 def test_the_loop_keeps_its_pace_and_stops_after_max_frames(tmp_path):
     write_frames(tmp_path, [2.0, 3.0, 4.0])
     naps: list[float] = []
-    stats = run_camera_loop(ImageFiles(tmp_path), CALIBRATION, ListSink(), interval=5, max_frames=2,
-                            sleep=naps.append, clock=lambda: 0.0)
+    stats = run_camera_loop(
+        ImageFiles(tmp_path), CALIBRATION, ListSink(), interval=5, max_frames=2, sleep=naps.append, clock=lambda: 0.0
+    )
     assert stats.frames == 2 and naps == [5.0]
 
 
@@ -88,8 +89,9 @@ def test_a_value_that_jumps_too_far_is_reported_and_not_sent(tmp_path):
 
     write_frames(tmp_path, [2.0, 2.5, 9.0, 3.0])
     sink = ListSink()
-    stats = run_camera_loop(ImageFiles(tmp_path), CALIBRATION, sink, interval=0,
-                            plausibility=PlausibilityFilter(max_jump=2.0))
+    stats = run_camera_loop(
+        ImageFiles(tmp_path), CALIBRATION, sink, interval=0, plausibility=PlausibilityFilter(max_jump=2.0)
+    )
     assert stats.implausible == 1
     assert [values["value"] for values, _ in sink.readings] == pytest.approx([2.0, 2.5, 3.0], abs=0.1)
 

@@ -19,6 +19,7 @@ from iotsite.asgi import application
 from telemetry.payloads import ParsedReading
 from telemetry.services import readings_ingest
 
+
 def in_own_thread(function, *args, **kwargs):
     """Call a function in a thread of its own and return what it returns.
 

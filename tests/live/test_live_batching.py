@@ -55,7 +55,6 @@ async def test_a_retried_batch_pushes_only_the_readings_not_stored_before(sessio
 
 @in_own_loop
 async def test_readings_posted_to_the_api_are_pushed(session_cookie, device, device_client):
-
     communicator = await connected(cookie=session_cookie)
     await subscribe(communicator, device.pk)
     body = [{"ts": "2026-01-01T00:00:00Z", "values": {"pressure": 1.5, "temperature": 60}}]

@@ -21,7 +21,9 @@ def account_with_a_device(base_url: str) -> tuple[str, int, str]:
     assert registered.status_code == 201, registered.text
     access = registered.json()["tokens"]["access"]
     created = httpx.post(
-        f"{base_url}/api/devices/", json={"name": "Boiler", "type": "generic"}, headers={"Authorization": f"Bearer {access}"}
+        f"{base_url}/api/devices/",
+        json={"name": "Boiler", "type": "generic"},
+        headers={"Authorization": f"Bearer {access}"},
     )
     assert created.status_code == 201, created.text
     return username, created.json()["id"], created.json()["token"]

@@ -49,7 +49,10 @@ def test_ingestion_succeeds_while_the_channel_layer_is_down(monkeypatch, device)
 def test_an_unreachable_redis_is_logged_and_not_raised(settings, caplog):
     # Port 1 on loopback: nothing listens, the connection is refused at once.
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
     }
     with caplog.at_level(logging.ERROR, logger="telemetry.live"):
         live.live_send(user_id=1, device_id=2, message={"type": "alert"})

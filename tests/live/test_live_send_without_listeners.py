@@ -18,10 +18,10 @@ def test_nothing_is_sent_when_no_connection_of_this_process_listens(monkeypatch)
 def test_a_batch_nobody_watches_is_not_even_formatted(monkeypatch, device):
     from datetime import UTC, datetime
 
+    from channels.layers import InMemoryChannelLayer
+
     from telemetry import live
     from telemetry.payloads import ParsedReading
-
-    from channels.layers import InMemoryChannelLayer
 
     # A layer of its own: earlier tests may have left members in the shared one's groups.
     monkeypatch.setattr(live, "get_channel_layer", InMemoryChannelLayer)

@@ -46,7 +46,9 @@ async def test_subscribing_to_one_device_sends_that_device_only(session_cookie, 
 
 
 @in_own_loop
-async def test_star_sends_every_device_of_mine_and_none_of_anyone_else(session_cookie, device, second_device, bobs_device):
+async def test_star_sends_every_device_of_mine_and_none_of_anyone_else(
+    session_cookie, device, second_device, bobs_device
+):
     communicator = await connected(cookie=session_cookie)
     assert await subscribe(communicator, "*") == {"type": "subscribed", "device": "*"}
     for each in (device, bobs_device, second_device):

@@ -28,11 +28,15 @@ def two_workers(server_database):
 def registered_device(base_url: str) -> tuple[str, int, str]:
     """(access JWT, device id, device token) of a new account with one device."""
     username = f"watcher{uuid.uuid4().hex[:8]}"
-    registered = httpx.post(f"{base_url}/api/auth/register/", json={"username": username, "password": "correct-horse-battery"})
+    registered = httpx.post(
+        f"{base_url}/api/auth/register/", json={"username": username, "password": "correct-horse-battery"}
+    )
     assert registered.status_code == 201, registered.text
     access = registered.json()["tokens"]["access"]
     created = httpx.post(
-        f"{base_url}/api/devices/", json={"name": "Boiler", "type": "generic"}, headers={"Authorization": f"Bearer {access}"}
+        f"{base_url}/api/devices/",
+        json={"name": "Boiler", "type": "generic"},
+        headers={"Authorization": f"Bearer {access}"},
     )
     assert created.status_code == 201, created.text
     return access, created.json()["id"], created.json()["token"]
@@ -45,7 +49,10 @@ async def test_a_reading_posted_to_one_worker_reaches_a_browser_on_the_other(two
     ws_url = second.replace("http://", "ws://") + f"/ws/live/?token={access}"
     async with websockets.connect(ws_url, origin=second, open_timeout=5) as browser:
         await browser.send(json.dumps({"action": "subscribe", "device": device_id}))
-        assert json.loads(await asyncio.wait_for(browser.recv(), RECEIVE_TIMEOUT)) == {"type": "subscribed", "device": device_id}
+        assert json.loads(await asyncio.wait_for(browser.recv(), RECEIVE_TIMEOUT)) == {
+            "type": "subscribed",
+            "device": device_id,
+        }
         async with httpx.AsyncClient() as client:
             posted = await client.post(
                 f"{first}/api/telemetry/",

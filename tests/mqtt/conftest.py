@@ -159,7 +159,7 @@ class IngestThread:
     def _run(self) -> None:
         try:
             self.worker.run()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             self.error = error
         finally:
             connections.close_all()
@@ -199,18 +199,29 @@ class IngestProcess:
     def start(self) -> IngestProcess:
         database = connection.settings_dict
         env = {
-            **os.environ, "DEBUG": "1", "SECRET_KEY": django_settings.SECRET_KEY, "LOG_LEVEL": "INFO",
+            **os.environ,
+            "DEBUG": "1",
+            "SECRET_KEY": django_settings.SECRET_KEY,
+            "LOG_LEVEL": "INFO",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "MQTT_HOST": self.broker.host, "MQTT_PORT": str(self.broker.port),
-            "MQTT_USERNAME": SERVER_USERNAME, "MQTT_PASSWORD": SERVER_PASSWORD,
+            "MQTT_HOST": self.broker.host,
+            "MQTT_PORT": str(self.broker.port),
+            "MQTT_USERNAME": SERVER_USERNAME,
+            "MQTT_PASSWORD": SERVER_PASSWORD,
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "mqtt_ingest", "--client-id", self.client_id],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        wait_until(lambda: " subscribed to " in self.log() or self.process.poll() is not None,
-                   timeout=PROCESS_TIMEOUT, what="the worker")
+        wait_until(
+            lambda: " subscribed to " in self.log() or self.process.poll() is not None,
+            timeout=PROCESS_TIMEOUT,
+            what="the worker",
+        )
         assert self.process.poll() is None, self.log()
         return self
 

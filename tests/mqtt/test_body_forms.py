@@ -32,8 +32,14 @@ def test_each_body_form_is_stored_like_the_http_api(mqtt_device, mqtt_token, con
     wait_handled(worker, len(bodies))
 
     assert stored(mqtt_device) == [
-        ("door", 1.0), ("humidity", 40.0), ("pressure", 1.25),
-        ("t", 1.0), ("t", 2.0), ("t", 3.0), ("temperature", 21.5), ("value", 3.5),
+        ("door", 1.0),
+        ("humidity", 40.0),
+        ("pressure", 1.25),
+        ("t", 1.0),
+        ("t", 2.0),
+        ("t", 3.0),
+        ("temperature", 21.5),
+        ("value", 3.5),
     ]
     timed = Reading.objects.get(sensor__key="t", value=1)
     assert timed.ts == datetime(2026, 1, 31, 11, 0, tzinfo=UTC)
@@ -42,10 +48,28 @@ def test_each_body_form_is_stored_like_the_http_api(mqtt_device, mqtt_token, con
 def test_a_reading_from_mosquitto_pub_is_stored(mqtt_device, mqtt_token, broker, ingest_thread):
     worker = ingest_thread().worker
     subprocess.run(
-        ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-V", "5", "-q", "1",
-         "-u", str(mqtt_device.pk), "-P", mqtt_token,
-         "-t", f"devices/{mqtt_device.pk}/telemetry", "-m", '{"ts": 1769857200000, "values": {"level": 7}}'],
-        check=True, timeout=10, capture_output=True,
+        [
+            "mosquitto_pub",
+            "-h",
+            broker.host,
+            "-p",
+            str(broker.port),
+            "-V",
+            "5",
+            "-q",
+            "1",
+            "-u",
+            str(mqtt_device.pk),
+            "-P",
+            mqtt_token,
+            "-t",
+            f"devices/{mqtt_device.pk}/telemetry",
+            "-m",
+            '{"ts": 1769857200000, "values": {"level": 7}}',
+        ],
+        check=True,
+        timeout=10,
+        capture_output=True,
     )
     wait_handled(worker, 1)
 

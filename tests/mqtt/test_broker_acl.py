@@ -45,9 +45,28 @@ def test_a_device_cannot_publish_to_any_other_topic(mqtt_device, mqtt_token, con
 def test_mosquitto_pub_to_another_devices_topic_is_refused(mqtt_device, mqtt_token, other_device_and_token, broker):
     other_device, _other_token = other_device_and_token
     result = subprocess.run(
-        ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-V", "5", "-q", "1",
-         "-u", str(mqtt_device.pk), "-P", mqtt_token, "-t", f"devices/{other_device.pk}/telemetry", "-m", "{}"],
-        timeout=10, capture_output=True, text=True,
+        [
+            "mosquitto_pub",
+            "-h",
+            broker.host,
+            "-p",
+            str(broker.port),
+            "-V",
+            "5",
+            "-q",
+            "1",
+            "-u",
+            str(mqtt_device.pk),
+            "-P",
+            mqtt_token,
+            "-t",
+            f"devices/{other_device.pk}/telemetry",
+            "-m",
+            "{}",
+        ],
+        timeout=10,
+        capture_output=True,
+        text=True,
     )
     assert "Not authorized" in result.stderr
 
@@ -56,8 +75,12 @@ def test_a_device_cannot_subscribe_to_telemetry(mqtt_device, mqtt_token, other_d
     client = connect_device(mqtt_device.pk, mqtt_token)
     other_id = other_device_and_token[0].pk
     for topic in [
-        f"devices/{other_id}/telemetry", f"devices/{mqtt_device.pk}/telemetry", "devices/+/telemetry", "#",
-        "$share/iotsite/devices/+/telemetry", "$CONTROL/dynamic-security/#",
+        f"devices/{other_id}/telemetry",
+        f"devices/{mqtt_device.pk}/telemetry",
+        "devices/+/telemetry",
+        "#",
+        "$share/iotsite/devices/+/telemetry",
+        "$CONTROL/dynamic-security/#",
     ]:
         [reason] = client.subscribe(topic)
         assert reason.is_failure, topic

@@ -12,9 +12,7 @@ def test_a_new_device_can_connect_with_its_token(mqtt_device, mqtt_token, connec
     assert connect_device(mqtt_device.pk, mqtt_token).accepted
 
 
-def test_rotation_disconnects_the_old_token_and_lets_the_new_one_in(
-    mqtt_device, mqtt_token, connect_device, committed
-):
+def test_rotation_disconnects_the_old_token_and_lets_the_new_one_in(mqtt_device, mqtt_token, connect_device, committed):
     connected = connect_device(mqtt_device.pk, mqtt_token)
 
     with committed():

@@ -51,8 +51,9 @@ def alice_world(user, api_client):
     sender = APIClient()
     sender.credentials(HTTP_AUTHORIZATION=f"Device {token}")
     api_client.post("/api/alert-rules/", {"device": device.pk, "sensor": "value", "upper": 10}, format="json")
-    api_client.post("/api/notification-channels/", {"kind": "email", "name": "Mail", "address": "a@example.com"},
-                    format="json")
+    api_client.post(
+        "/api/notification-channels/", {"kind": "email", "name": "Mail", "address": "a@example.com"}, format="json"
+    )
     sender.post("/api/telemetry/", {"value": 100}, format="json")
     return device, token
 

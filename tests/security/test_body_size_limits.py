@@ -19,7 +19,9 @@ def small_limit(settings):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("path", "who"), ENDPOINTS)
-def test_an_oversized_body_is_a_413_json_on_every_endpoint(small_limit, path, who, anon_client, api_client, device_client):
+def test_an_oversized_body_is_a_413_json_on_every_endpoint(
+    small_limit, path, who, anon_client, api_client, device_client
+):
     client = {"anon": anon_client, "user": api_client, "device": device_client}[who]
     body = b'{"name": "' + b"x" * 5000 + b'"}'
     response = client.generic("POST", path, body, content_type="application/json")
@@ -47,7 +49,8 @@ def test_multipart_uploads_have_their_own_larger_limit(small_limit, device_clien
 
 @pytest.mark.django_db
 def test_a_content_length_that_is_not_a_number_is_a_400_naming_it(anon_client):
-    response = anon_client.generic("POST", "/api/auth/token/", b"{}", content_type="application/json",
-                                   CONTENT_LENGTH="lots")
+    response = anon_client.generic(
+        "POST", "/api/auth/token/", b"{}", content_type="application/json", CONTENT_LENGTH="lots"
+    )
     assert response.status_code == 400
     assert response.json()["field"] == "Content-Length"

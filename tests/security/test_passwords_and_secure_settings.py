@@ -38,7 +38,11 @@ def production_env() -> dict[str, str]:
 def test_the_deploy_check_is_clean_with_the_production_environment():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -48,8 +52,22 @@ def test_the_deploy_check_is_clean_with_the_production_environment():
 
 
 def test_cookies_are_secure_and_hsts_is_on_when_debug_is_off():
-    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
-    env = {"PATH": os.environ["PATH"], "DEBUG": "false", "SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "iotsite.settings"}
-    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    code = (
+        "from django.conf import settings as s;"
+        " print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "DJANGO_SETTINGS_MODULE": "iotsite.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.split() == ["True", "True", "31536000"], result.stderr

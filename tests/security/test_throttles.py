@@ -78,8 +78,9 @@ def test_a_token_in_the_path_counts_against_its_own_device(tight_rates, device_t
     from devices.services import device_create
 
     client = APIClient()
-    codes = [client.post(f"/api/v1/{device_token}/telemetry", {"value": n}, format="json").status_code
-             for n in range(4)]
+    codes = [
+        client.post(f"/api/v1/{device_token}/telemetry", {"value": n}, format="json").status_code for n in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     # Another device from the same address still has its whole rate: not an anonymous limit.
     _other, other_token = device_create(owner=user, name="Second", type="generic")

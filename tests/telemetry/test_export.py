@@ -37,7 +37,8 @@ def test_the_export_round_trips_what_was_ingested(api_client, device_client, dev
     assert rows[0] == HEADER
     expected = sorted(
         (key, datetime.fromisoformat(item["ts"]), float(value))
-        for item in sent for key, value in item["values"].items()
+        for item in sent
+        for key, value in item["values"].items()
     )
     got = sorted((sensor, datetime.fromisoformat(ts), float(value)) for _, _, sensor, ts, value in rows[1:])
     assert got == expected
@@ -81,8 +82,12 @@ def test_an_empty_account_exports_just_the_header(api_client):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"device": "abc"}, "device"), ({"start": "soon"}, "start"), ({"end": "2026-02-30T00:00:00Z"}, "end"),
-     ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "start")],
+    [
+        ({"device": "abc"}, "device"),
+        ({"start": "soon"}, "start"),
+        ({"end": "2026-02-30T00:00:00Z"}, "end"),
+        ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "start"),
+    ],
 )
 def test_bad_filters_are_400(api_client, params, field):
     response = api_client.get("/api/export.csv", params)
@@ -118,7 +123,8 @@ def test_under_asgi_the_export_is_streamed_block_by_block(user, device):
     from django.test import AsyncClient
 
     readings_ingest(
-        device=device, readings=[ParsedReading("t", T0 + timedelta(seconds=s), s) for s in range(500)],
+        device=device,
+        readings=[ParsedReading("t", T0 + timedelta(seconds=s), s) for s in range(500)],
         received_at=timezone.now(),
     )
 

@@ -38,9 +38,10 @@ def test_ts_values_with_epoch_ms(device_client, device):
 
 def test_a_batch_mixes_every_form(device_client, device):
     base = datetime(2026, 3, 1, tzinfo=UTC)
-    batch = [
-        {"ts": (base + timedelta(seconds=i)).isoformat(), "values": {"a": i, "b": -i}} for i in range(50)
-    ] + [{"c": 7}, {"value": 1.5}]
+    batch = [{"ts": (base + timedelta(seconds=i)).isoformat(), "values": {"a": i, "b": -i}} for i in range(50)] + [
+        {"c": 7},
+        {"value": 1.5},
+    ]
     response = post(device_client, batch)
     assert response.status_code == 201
     assert response.json()["accepted"] == 102
@@ -70,7 +71,8 @@ def test_the_unit_of_a_gauge_names_its_value_sensor(api_client, device_client):
     from rest_framework.test import APIClient
 
     created = api_client.post(
-        "/api/devices/", {"name": "G", "type": "analog_gauge", "config": {"unit": "bar", "min": 0, "max": 10}},
+        "/api/devices/",
+        {"name": "G", "type": "analog_gauge", "config": {"unit": "bar", "min": 0, "max": 10}},
         format="json",
     ).json()
     gauge = APIClient()

@@ -37,9 +37,7 @@ def test_the_end_is_exclusive_and_the_start_inclusive(api_client, device):
 
 def test_a_large_range_answers_buckets_computed_from_rollups(api_client, device):
     ingest(device, "t", T0, 6 * 60, 10)  # an hour, every 10 s
-    body = series(
-        api_client, device, start="2026-03-01T00:00:00Z", end="2026-03-01T01:00:00Z", points=12
-    ).json()
+    body = series(api_client, device, start="2026-03-01T00:00:00Z", end="2026-03-01T01:00:00Z", points=12).json()
     assert body["kind"] == "buckets"
     assert body["bucket_seconds"] == 300
     assert body["source"] == "minute"
@@ -77,7 +75,10 @@ def test_day_buckets_follow_local_midnight_across_dst(device):
     )
     stamps = [p["ts"] for p in result.points]
     assert stamps[:4] == [
-        "2026-03-26T23:00:00Z", "2026-03-27T23:00:00Z", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z",
+        "2026-03-26T23:00:00Z",
+        "2026-03-27T23:00:00Z",
+        "2026-03-28T23:00:00Z",
+        "2026-03-29T22:00:00Z",
     ]
     counts = [p["count"] for p in result.points]
     assert counts[1:3] == [24, 23]
@@ -122,7 +123,14 @@ def test_another_users_readings_are_404(other_client, device):
 
 
 @pytest.mark.parametrize(
-    "span_s, points, width", [(3600, 1000, 5), (86400, 1000, 120), (7 * 86400, 1000, 900), (400 * 86400, 100, 604800), (400 * 86400, 10, 40 * 86400)]
+    "span_s, points, width",
+    [
+        (3600, 1000, 5),
+        (86400, 1000, 120),
+        (7 * 86400, 1000, 900),
+        (400 * 86400, 100, 604800),
+        (400 * 86400, 10, 40 * 86400),
+    ],
 )
 def test_bucket_widths_are_readable_and_never_too_many(span_s, points, width):
     start = T0

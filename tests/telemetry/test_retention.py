@@ -19,7 +19,9 @@ def ingest(device, *times, sensor="value"):
 
 def rollup_snapshot(sensor_id):
     return {
-        model.__name__: sorted(model.objects.filter(sensor_id=sensor_id).values_list("bucket", "min", "max", "sum", "count"))
+        model.__name__: sorted(
+            model.objects.filter(sensor_id=sensor_id).values_list("bucket", "min", "max", "sum", "count")
+        )
         for model in (MinuteRollup, HourRollup)
     }
 

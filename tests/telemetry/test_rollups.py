@@ -16,9 +16,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def snapshot(model):
-    return sorted(
-        (r.sensor_id, r.bucket, r.min, r.max, round(r.sum, 6), r.count) for r in model.objects.all()
-    )
+    return sorted((r.sensor_id, r.bucket, r.min, r.max, round(r.sum, 6), r.count) for r in model.objects.all())
 
 
 def counters():

@@ -10,10 +10,13 @@ def sensors(client, device):
 
 
 def test_each_sensor_has_count_and_latest(api_client, device_client, device):
-    post(device_client, [
-        {"ts": "2026-02-01T00:00:00Z", "values": {"t": 1, "h": 50}},
-        {"ts": "2026-02-01T00:00:10Z", "values": {"t": 2}},
-    ])
+    post(
+        device_client,
+        [
+            {"ts": "2026-02-01T00:00:00Z", "values": {"t": 1, "h": 50}},
+            {"ts": "2026-02-01T00:00:10Z", "values": {"t": 2}},
+        ],
+    )
     listed = sensors(api_client, device)
     assert listed["t"]["count"] == 2
     assert listed["t"]["last_value"] == 2

@@ -8,8 +8,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_it_posts_through_the_real_api(live_server, device):
     call_command(
-        "simulate_device", device=device.pk, server=live_server.url, interval=0, count=3,
-        signals="temperature=sine,value", backfill_hours=1, backfill_step=60, wait=5,
+        "simulate_device",
+        device=device.pk,
+        server=live_server.url,
+        interval=0,
+        count=3,
+        signals="temperature=sine,value",
+        backfill_hours=1,
+        backfill_step=60,
+        wait=5,
     )
     keys = set(Reading.objects.values_list("sensor__key", flat=True))
     assert keys == {"temperature", "value"}

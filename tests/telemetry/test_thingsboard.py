@@ -22,7 +22,9 @@ def test_a_flat_object_is_stored_and_answered_with_an_empty_200(anon_client, dev
     assert response.status_code == 200
     assert response.content == b""
     assert sorted((key, value) for key, _, value in stored(device)) == [
-        ("active", 0.0), ("humidity", 73.5), ("temperature", 42.0)
+        ("active", 0.0),
+        ("humidity", 73.5),
+        ("temperature", 42.0),
     ]
 
 
@@ -31,7 +33,8 @@ def test_ts_and_values_use_the_devices_time_in_milliseconds(anon_client, device,
 
     assert response.status_code == 200
     assert stored(device) == [
-        ("key1", "2016-01-01T12:00:00.512000+00:00", 1.0), ("key2", "2016-01-01T12:00:00.512000+00:00", 2.0)
+        ("key1", "2016-01-01T12:00:00.512000+00:00", 1.0),
+        ("key2", "2016-01-01T12:00:00.512000+00:00", 2.0),
     ]
 
 
@@ -56,11 +59,14 @@ def test_malformed_json_is_a_400(anon_client, device, device_token):
     assert stored(device) == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"temperature": "warm"}, "temperature"),
-    ({"ts": 1451649600, "values": {"t": 1}}, "ts"),
-    ([{"t": 1}, {"t": None}], "t"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"temperature": "warm"}, "temperature"),
+        ({"ts": 1451649600, "values": {"t": 1}}, "ts"),
+        ([{"t": 1}, {"t": None}], "t"),
+    ],
+)
 def test_a_value_we_cannot_store_is_a_400_naming_the_field(anon_client, device, device_token, body, field):
     response = post(anon_client, device_token, body)
 
@@ -114,4 +120,3 @@ def test_the_token_in_the_path_is_kept_out_of_the_servers_log(anon_client, devic
 
     assert device_token not in caplog.text
     assert "y" * 43 not in caplog.text
-

@@ -11,8 +11,9 @@ def sensor(device):
 @pytest.mark.django_db
 class TestTimeRangeOffsets:
     def test_an_offset_past_what_postgresql_stores_is_read_as_utc(self, api_client, device, sensor):
-        response = api_client.get(f"/api/devices/{device.pk}/readings/",
-                                  {"start": "2026-01-01T04:21:08+22:43", "end": "2026-01-02T00:00:00Z"})
+        response = api_client.get(
+            f"/api/devices/{device.pk}/readings/", {"start": "2026-01-01T04:21:08+22:43", "end": "2026-01-02T00:00:00Z"}
+        )
         assert response.status_code == 200
         assert response.json()["start"].startswith("2025-12-31T05:38:08")
 

@@ -13,11 +13,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--client-id", default=settings.MQTT_CLIENT_ID,
+            "--client-id",
+            default=settings.MQTT_CLIENT_ID,
             help="stable and distinct per worker: its broker session keeps unacknowledged messages",
         )
-        parser.add_argument("--batch", type=int, default=settings.MQTT_BATCH_MESSAGES,
-                            help="at most this many messages per transaction")
+        parser.add_argument(
+            "--batch", type=int, default=settings.MQTT_BATCH_MESSAGES, help="at most this many messages per transaction"
+        )
 
     def handle(self, *args, **options):
         if not settings.MQTT_HOST:

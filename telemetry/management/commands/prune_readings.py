@@ -14,8 +14,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                            help="rows per delete, each in its own short transaction")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help="rows per delete, each in its own short transaction",
+        )
 
     def handle(self, *args, batch_size: int, **options):
         if batch_size < 1:

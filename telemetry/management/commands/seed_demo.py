@@ -19,8 +19,12 @@ HISTORY_STEP = timedelta(minutes=1)
 DEMO_DEVICES = [
     # name, type, config, {sensor: signal}
     ("Boiler pressure", "analog_gauge", {"unit": "bar", "min": 0, "max": 10}, {"value": "cosine"}),
-    ("Weather station", "generic", {"units": {"temperature": "°C", "humidity": "%"}, "min": 0, "max": 40},
-     {"temperature": "sine", "humidity": "noisy_cosine"}),
+    (
+        "Weather station",
+        "generic",
+        {"units": {"temperature": "°C", "humidity": "%"}, "min": 0, "max": 40},
+        {"temperature": "sine", "humidity": "noisy_cosine"},
+    ),
 ]
 
 

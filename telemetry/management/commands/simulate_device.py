@@ -39,7 +39,8 @@ class Command(BaseCommand):
         parser.add_argument("--owner", default="demo", help="owner of --device-name (default: demo)")
         parser.add_argument("--server", default="http://127.0.0.1:8000")
         parser.add_argument(
-            "--signals", default="value",
+            "--signals",
+            default="value",
             help=f"comma-separated sensor=signal pairs, or signal names, of: {', '.join(SIGNALS)} "
             "(default: value=cosine)",
         )
@@ -70,7 +71,9 @@ class Command(BaseCommand):
         if options["device"] is not None:
             device = devices.filter(pk=options["device"]).first()
         else:
-            device = devices.filter(owner__username__iexact=options["owner"], name__iexact=options["device_name"]).first()
+            device = devices.filter(
+                owner__username__iexact=options["owner"], name__iexact=options["device_name"]
+            ).first()
         if device is None:
             raise CommandError("No such device.")
         return device
