@@ -32,6 +32,7 @@ from skimage.transform import hough_circle, hough_line
 
 from edge_reader.calibration import validate_calibration
 from edge_reader.images import ImageLike, load_image
+from edge_reader.pointer import find_pointer
 from edge_reader.result import ReadError, Reading
 
 MIN_SIDE = 32  # pixels: smaller frames hold no readable dial
@@ -44,6 +45,10 @@ NEEDLE_FIT = (0.15, 0.58)  # radii of the stretch of needle its angle is fitted 
 RIM_SECTORS = 36  # the dial's rim must be seen in at least half of these
 MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
 MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
+CROP_ASPECT = 1.25  # a frame no longer than this times its width is taken for a crop around the dial
+CROP_RADIUS = 0.9  # in a crop, the pointer is looked for out to this share of the half side
+CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
+AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,8 @@ def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: floa
     if center is not None and radius is not None:
         work_center, work_radius, score = (center[0] * scale, center[1] * scale), radius * scale, 1.0
     else:
-        work_center, work_radius, score = _find_dial(work, center, radius, scale)
-    needle = _find_needle(work, chroma, work_center, work_radius)
+        work_center, work_radius, score = _find_dial_or_crop(work, center, radius, scale)
+    needle = _find_needle(image, work, chroma, work_center, work_radius)
     dial = Dial(center=(work_center[0] / scale, work_center[1] / scale), radius=work_radius / scale, score=score)
     return dial, needle
 
@@ -134,6 +139,29 @@ def _find_dial(
     coarse_radius = float(radii[index]) / coarse_scale
     refined_center, refined_radius = _refine_circle(work, coarse_center, coarse_radius)
     return refined_center, radius * scale if radius is not None else refined_radius, min(1.0, score)
+
+
+def _find_dial_or_crop(
+    work: np.ndarray, center: tuple[float, float] | None, radius: float | None, scale: float
+) -> tuple[tuple[float, float], float, float]:
+    """The dial found in the frame; in a frame cropped to the dial, the crop's own circle
+    unless a circle near its middle is found.
+
+    A photo cut down to the dial often cuts its rim, and the circles found inside it
+    are the ring of digits or the hub as often as the face, so only the centre of a
+    found circle is trusted there, and the pointer is looked for out to the crop's edge.
+    """
+    if center is not None or radius is not None or not _looks_cropped(work.shape):
+        return _find_dial(work, center, radius, scale)
+    height, width = work.shape
+    middle, half_side = ((width - 1) / 2, (height - 1) / 2), 0.5 * min(height, width)
+    try:
+        found_center, found_radius, score = _find_dial(work, None, None, scale)
+    except ReadError:
+        return middle, CROP_RADIUS * half_side, 0.5
+    if math.hypot(found_center[0] - middle[0], found_center[1] - middle[1]) > CROP_CENTRE_SLACK * half_side:
+        return middle, CROP_RADIUS * half_side, 0.5
+    return found_center, max(found_radius, CROP_RADIUS * half_side), max(score, 0.5)
 
 
 def _only_near(accumulator: np.ndarray, x: float, y: float, distance: float) -> np.ndarray:
@@ -244,7 +272,42 @@ def _band_profile(response: np.ndarray, center: tuple[float, float], radius: flo
     return np.percentile(polar, 35, axis=1)
 
 
-def _find_needle(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float) -> Needle:
+def _looks_cropped(shape: tuple[int, ...]) -> bool:
+    """A nearly square frame: a photo cut down to the dial."""
+    return max(shape[:2]) <= CROP_ASPECT * min(shape[:2])
+
+
+def _find_needle(
+    image: np.ndarray, work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float
+) -> Needle:
+    """The needle by its straight edges and by its mass; where both see it, they must agree.
+
+    Straight lines place a thin needle to a fraction of a degree; the mass finds a
+    filled pointer of any shape, and tells the tip from the tail by its reach. When the
+    two disagree, the one more sure of itself is taken with a confidence cut, since one
+    of them has been fooled.
+    """
+    line_error: ReadError | None = None
+    try:
+        line: Needle | None = _needle_by_lines(work, chroma, center, radius)
+    except ReadError as error:
+        line, line_error = None, error
+    mass = find_pointer(image, center, radius)
+    if mass is None:
+        if line is None:
+            raise line_error or ReadError("no needle found")
+        return line
+    by_mass = Needle(angle=mass.angle, confidence=mass.confidence)
+    if line is None:
+        return by_mass
+    apart = abs((line.angle - mass.angle + 180) % 360 - 180)
+    if apart <= AGREEMENT_DEGREES:
+        return Needle(angle=line.angle, confidence=max(line.confidence, mass.confidence))
+    surer = line if line.confidence >= mass.confidence else by_mass
+    return Needle(angle=surer.angle, confidence=surer.confidence * 0.5)
+
+
+def _needle_by_lines(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float) -> Needle:
     """The needle in whichever response (darker, lighter, more coloured) shows it best."""
     profiled = [
         (_band_profile(response, center, radius), response) for response in _needle_responses(work, chroma, radius)

@@ -1,0 +1,166 @@
+"""Find a dial's pointer by its mass, whatever its shape: thin line, tapered, fat drop, arrow.
+
+A filled pointer has no long straight edges for a line detector, but it is always one
+blob that stands out from the face (darker, lighter or redder) and is joined to the hub
+at the dial centre; printed digits and ticks stand apart from it. So:
+
+1. The dial is resampled to a small square (radius MASS_RADIUS pixels) around the centre.
+2. For each cue (redness, darkness, lightness) Otsu's threshold inside the dial splits
+   pointer-like pixels from the face, and the blob(s) that touch the hub are kept.
+3. The tip is the far end of that blob: the pixels beyond TIP_SHARE of its reach,
+   weighted by radius, around the strongest direction. A tail stops short of the tip,
+   so it never enters this set; digits the pointer runs over join the blob but sit
+   beside the tip and weigh little.
+
+The cue whose blob is most pointer-like (long, narrow in angle, contrasted) wins; a red
+blob is preferred when it is nearly as good, since faces and digits are seldom red.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+MASS_RADIUS = 48  # pixels: the dial's radius in the resampled square
+HUB_SHARE = 0.15  # the hub: a blob touching this share of the radius belongs to the pointer
+TIP_SHARE = 0.9  # pixels beyond this share of the blob's reach make the tip
+MIN_REACH = 0.3  # a pointer reaches at least this share of the dial radius
+MIN_CUE_CONTRAST = 25.0  # levels between the face and the pointer-like end of a cue
+SLIM_AREA = 0.2  # share of the dial a pointer's blob covers at most, without doubt
+MAX_AREA = 0.5  # and with no confidence left
+RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
+
+
+@dataclass(frozen=True)
+class PointerEstimate:
+    angle: float  # degrees clockwise from 12 o'clock
+    confidence: float  # 0..1
+    cue: str  # "red", "dark" or "light"
+    reach: float  # the tip's distance from the centre, in dial radii
+    tip: tuple[float, float]  # the tip, in pixels of the image given
+
+
+@lru_cache(maxsize=2)
+def _geometry(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from the centre (in dial radii) and angle (degrees, clockwise from 12) of each pixel."""
+    coordinates = np.arange(side, dtype=np.float32) - (side - 1) / 2
+    dx, dy = coordinates[None, :], coordinates[:, None]
+    distance = np.hypot(dx, dy) / MASS_RADIUS
+    angle = np.degrees(np.arctan2(dx, -dy)) % 360
+    return distance.astype(np.float32), angle.astype(np.float32)
+
+
+def _resample(image: np.ndarray, center: tuple[float, float], radius: float) -> np.ndarray:
+    """The dial as a square of side 2·MASS_RADIUS+1 centred on `center`."""
+    scale = MASS_RADIUS / radius
+    if scale < 0.7:  # shrinking: smooth first, as INTER_AREA would
+        sigma = 0.4 / scale
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    side = 2 * MASS_RADIUS + 1
+    matrix = np.array(
+        [[scale, 0, MASS_RADIUS - scale * center[0]], [0, scale, MASS_RADIUS - scale * center[1]]], np.float32
+    )
+    return cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _cues(square: np.ndarray) -> dict[str, np.ndarray]:
+    pixels = square.astype(np.float32)
+    if pixels.ndim == 2:
+        return {"dark": 255 - pixels, "light": pixels}
+    blue, green, red = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    grey = 0.299 * red + 0.587 * green + 0.114 * blue
+    return {"red": np.clip(red - np.maximum(green, blue), 0, None), "dark": 255 - grey, "light": grey}
+
+
+def find_pointer(image: np.ndarray, center: tuple[float, float], radius: float) -> PointerEstimate | None:
+    """The pointer's direction by its mass, or None when no cue shows a blob reaching out from the hub."""
+    square = cv2.GaussianBlur(_resample(image, center, radius), (3, 3), 0)
+    distance, angle = _geometry(square.shape[0])
+    dial, hub = distance < 0.95, distance < HUB_SHARE
+    estimates: list[tuple[float, PointerEstimate]] = []
+    for cue, level in _cues(square).items():
+        estimate = _blob_estimate(cue, level, dial, hub, distance, angle)
+        if estimate is not None:
+            estimates.append(estimate)
+    if not estimates:
+        return None
+    best_score, best = max(estimates, key=lambda item: item[0])
+    red = [item for item in estimates if item[1].cue == "red"]
+    if red and red[0][0] >= RED_PREFERENCE * best_score:
+        best_score, best = red[0]
+    rivals = [score for score, estimate in estimates if _apart(estimate.angle, best.angle) > 10]
+    if rivals and max(rivals) > 0.8 * best_score:
+        best = PointerEstimate(best.angle, best.confidence * 0.6, best.cue, best.reach, best.tip)
+    scale = radius / MASS_RADIUS
+    tip = (center[0] + (best.tip[0] - MASS_RADIUS) * scale, center[1] + (best.tip[1] - MASS_RADIUS) * scale)
+    return PointerEstimate(best.angle, best.confidence, best.cue, best.reach, tip)
+
+
+def _apart(a: float, b: float) -> float:
+    return abs((a - b + 180) % 360 - 180)
+
+
+def _blob_estimate(
+    cue: str, level: np.ndarray, dial: np.ndarray, hub: np.ndarray, distance: np.ndarray, angle: np.ndarray
+) -> tuple[float, PointerEstimate] | None:
+    inside = level[dial]
+    face, high = np.percentile(inside, (50, 99))
+    contrast = float(high - face)
+    if contrast < MIN_CUE_CONTRAST:
+        return None
+    threshold, _ = cv2.threshold(np.clip(inside, 0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = ((level > threshold) & dial).astype(np.uint8)
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    touching = np.unique(labels[hub & (mask > 0)])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return None
+    blob = np.isin(labels, touching)
+    area = float(blob.sum() / dial.sum())
+    if area > 0.5:
+        return None  # the face itself, or a shadow over half of it: not a pointer
+    radii, angles = distance[blob], angle[blob]
+    reach = float(np.percentile(radii, 98))
+    if reach < MIN_REACH:
+        return None
+    tip_angle, spread = _direction(radii, angles, reach * TIP_SHARE)
+    body_angle, _ = _direction(radii, angles, reach * 0.55)
+    # The tip's direction and the direction of the blob's outer half agree on a straight,
+    # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
+    agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
+    concentration = _concentration(radii, angles, reach * 0.55, body_angle)
+    score = concentration * min(1.0, reach / 0.6) * min(1.0, contrast / 60.0)
+    # A pointer covers a small part of the face; a blob over a large share of it has
+    # swallowed a coloured ring, a shadow or a reflection.
+    slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
+    confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim, 0.0, 1.0))
+    theta = math.radians(tip_angle)
+    tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
+    return score, PointerEstimate(tip_angle, confidence, cue, reach, tip)
+
+
+def _direction(radii: np.ndarray, angles: np.ndarray, beyond: float) -> tuple[float, float]:
+    """The radius-weighted mean direction of the pixels beyond `beyond`, around their strongest
+    5° bin; and the share of their weight more than 35° from it (0 for one compact tip)."""
+    far = radii > beyond
+    far_radii, far_angles = radii[far], angles[far]
+    histogram = np.bincount((far_angles // 5).astype(np.int64) % 72, weights=far_radii, minlength=72)
+    smooth = sum(np.roll(histogram, shift) for shift in (-2, -1, 0, 1, 2))
+    peak = float(np.argmax(smooth)) * 5 + 2.5
+    offsets = (far_angles - peak + 180) % 360 - 180
+    near = np.abs(offsets) < 35
+    weights = far_radii[near]
+    direction = (peak + float(np.average(offsets[near], weights=weights))) % 360
+    spread = 1.0 - float(weights.sum() / far_radii.sum())
+    return direction, spread
+
+
+def _concentration(radii: np.ndarray, angles: np.ndarray, beyond: float, direction: float) -> float:
+    """Share of the blob's outer weight within 35° of its direction: 1 for a pointer, low for a ring."""
+    far = radii > beyond
+    offsets = (angles[far] - direction + 180) % 360 - 180
+    return float(radii[far][np.abs(offsets) < 35].sum() / max(radii[far].sum(), 1e-6))
