@@ -45,10 +45,15 @@ CONFIDENT_ELSEWHERE = 0.75  # a reading this good outweighs a pattern no digit m
 SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
 MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
+FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole ones
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
+SPLIT_RANGE = (0.25, 0.65)  # where the split between lit and unlit segments may fall, of the lit level
+MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
+EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
+BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -222,8 +227,11 @@ def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndar
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             quad = _rectangle_quad(contour, height * width)
-            if quad is not None and not _against_frame_edge(quad, width, height):
-                scored.append((_stroke_promise(work, quad), quad))
+            if quad is not None:
+                # A region cut off by the frame is background as often as a panel the
+                # photo cuts short: tried, after the panels seen whole.
+                cut_short = FRAME_EDGE_PENALTY if _against_frame_edge(quad, width, height) else 1.0
+                scored.append((_stroke_promise(work, quad) * cut_short, quad))
     scored.sort(key=lambda item: -item[0])
     quads: list[np.ndarray] = []
     for _, quad in scored:
@@ -465,7 +473,7 @@ def _digit_band(ink: np.ndarray) -> Band:
     profile = cv2.blur(ink.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
     if profile.max(initial=0) < 3:
         raise ReadError("no strokes on the panel")
-    rows = profile > 0.1 * profile.max()
+    rows = profile > BAND_SHARE * profile.max()
     runs = _runs(rows, max_gap=ink.shape[0] // 12)
     top, bottom = max(runs, key=lambda run: profile[run[0] : run[1]].sum())
     inked = np.flatnonzero(profile[top:bottom] > 0.05 * profile[top:bottom].max()) + top
@@ -545,6 +553,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("filled shapes, not segments")  # e.g. the gaps between the strokes, read inverted
     scores = [_segment_scores(strokes, cell, band, stroke) for cell in cells]
     lit_level = _lit_level(scores, cells)
+    split = _split_ratio(scores, cells, lit_level)
     if lit_level < MIN_LIT_LEVEL:
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
@@ -552,7 +561,14 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         if cell.kind == "minus":
             character, margin = "-", 1.0
         else:
-            character, margin = _decide_digit(cell_scores, lit_level, len(cells))
+            try:
+                character, margin = _decide_digit(cell_scores, lit_level, len(cells), split)
+            except Implausible:
+                if not _at_row_end(cell, cells):
+                    raise
+                # The panel's border or a reflection at the end of the row: not a digit.
+                penalty *= EDGE_MARK_PENALTY
+                continue
         if character == " ":  # a blank position: only before the number
             if characters and characters[-1] != " ":
                 raise Implausible("implausible reading: a blank position inside the number", len(cells))
@@ -579,6 +595,13 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
     return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
+
+
+def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
+    """The first or last of three or more cells, narrower than the row's usual digit."""
+    digits = [c.right - c.left for c in cells if c.kind == "digit"]
+    narrow = cell.kind == "one" or (bool(digits) and cell.right - cell.left < 0.85 * float(np.median(digits)))
+    return len(cells) >= 3 and cell in (cells[0], cells[-1]) and narrow
 
 
 def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> None:
@@ -775,12 +798,28 @@ def _lit_level(scores: list[dict[str, float]], cells: list[Cell]) -> float:
     return float(np.percentile(values, 85)) if values else 0.0
 
 
-def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int) -> tuple[str, float]:
+def _split_ratio(scores: list[dict[str, float]], cells: list[Cell], lit_level: float) -> float:
+    """The stroke strength, as a share of the lit level, that parts lit from unlit segments here.
+
+    Worn, scratched or half-reflected segments of a real LCD fall well below the lit level
+    while its unlit ones stay near nothing: the widest gap between the display's segment
+    strengths tells them apart better than a fixed half. Falls back to a half without a clear gap.
+    """
+    ratios = sorted(v / lit_level for s, c in zip(scores, cells, strict=False) if c.kind != "minus" for v in s.values())
+    best_gap, split = 0.0, 0.5
+    for low, high in zip(ratios, ratios[1:], strict=False):
+        middle = (low + high) / 2
+        if SPLIT_RANGE[0] <= middle <= SPLIT_RANGE[1] and high - low > best_gap:
+            best_gap, split = high - low, middle
+    return split if best_gap >= MIN_SPLIT_GAP else 0.5
+
+
+def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int, split: float = 0.5) -> tuple[str, float]:
     """The digit the segment states spell, and the margin (0..1) of the least clear segment."""
     reference = max(lit_level, 0.8 * max(scores.values()))
     ratios = {name: score / reference for name, score in scores.items()}
-    lit = frozenset(name for name, ratio in ratios.items() if ratio > 0.5)
-    margin = min(min(abs(ratio - 0.5) / 0.5, 1.0) for ratio in ratios.values())
+    lit = frozenset(name for name, ratio in ratios.items() if ratio > split)
+    margin = min(min(abs(ratio - split) / (split if ratio < split else 1.0 - split), 1.0) for ratio in ratios.values())
     if not lit:
         return " ", margin
     digit = DIGIT_OF_SEGMENTS.get(lit)
