@@ -47,8 +47,24 @@ def _known_reading(text: str) -> tuple[str, float]:
 def command_read(args: argparse.Namespace) -> int:
     from edge_reader.readers import read_image
 
-    reading = read_image(args.image, load_calibration(args.calibration))
-    _print(reading.as_json())
+    if not args.overlay:
+        _print(read_image(args.image, load_calibration(args.calibration)).as_json())
+        return 0
+    import cv2
+
+    from edge_reader.images import load_image
+    from edge_reader.overlay import draw_overlay
+
+    image = load_image(args.image)
+    try:
+        reading = read_image(image, load_calibration(args.calibration))
+    except ReadError as error:
+        # The overlay matters most when nothing was read: it shows what the reader saw.
+        cv2.imwrite(args.overlay, draw_overlay(image, None, str(error)))
+        raise
+    if not cv2.imwrite(args.overlay, draw_overlay(image, reading)):
+        raise ReadError(f"overlay: cannot write {args.overlay}")
+    _print({**reading.as_json(), "overlay": args.overlay})
     return 0
 
 
@@ -162,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     read = commands.add_parser("read", help="read one image and print {value, angle, confidence}")
     read.add_argument("image")
     read.add_argument("--calibration", required=True, help="calibration JSON file")
+    read.add_argument("--overlay", help="also write the image with what the reader found drawn on it (PNG)")
     read.set_defaults(handler=command_read)
 
     run = commands.add_parser("run", help="read camera frames and send the values to the server")

@@ -37,6 +37,7 @@ class DialCalibration:
     unit: str = ""
     center: tuple[float, float] | None = None  # pixels of the full-size image
     radius: float | None = None
+    angles_given: bool = True  # False: range only, the reader finds the scale's ends in the image
 
     @property
     def max_angle(self) -> float:
@@ -121,7 +122,14 @@ def validate_calibration(calibration: Any) -> DialCalibration:
     direction = calibration.get("direction") or "cw"
     if direction not in DIRECTIONS:
         raise CalibrationError(f"direction: must be 'cw' or 'ccw', got {direction!r}")
-    min_angle, max_angle = _number(calibration, "min_angle"), _number(calibration, "max_angle")
+    min_angle = _number(calibration, "min_angle", required=False)
+    max_angle = _number(calibration, "max_angle", required=False)
+    angles_given = min_angle is not None or max_angle is not None
+    if angles_given and (min_angle is None or max_angle is None):
+        missing = "min_angle" if min_angle is None else "max_angle"
+        raise CalibrationError(f"{missing}: give both angles, or neither for a range-only set-up")
+    if min_angle is None or max_angle is None:  # range only: placeholders until the scale is found
+        min_angle, max_angle = 0.0, 360.0
     min_value, max_value = _number(calibration, "min_value"), _number(calibration, "max_value")
     if min_value == max_value:
         raise CalibrationError("max_value: must differ from min_value")
@@ -140,6 +148,7 @@ def validate_calibration(calibration: Any) -> DialCalibration:
         unit=unit,
         center=_center(calibration),
         radius=radius,
+        angles_given=angles_given,
     )
 
 

@@ -120,6 +120,7 @@ class PanelReading:
     text: str
     confidence: float
     cells: int  # digits read
+    quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
 
 
 class Implausible(ReadError):
@@ -138,7 +139,15 @@ def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
         colour = _crop(colour, options.roi)
     best = _best_panel_reading(colour, options, whole_frame_penalty=1.0 if options.roi else WHOLE_FRAME_PENALTY)
     text = best.text
-    return Reading(value=float(text), confidence=round(best.confidence, 3), details={"text": text})
+    left, top = options.roi[:2] if options.roi else (0, 0)
+    panel = [(x + left, y + top) for x, y in best.quad]
+    return Reading(
+        value=float(text), confidence=round(best.confidence, 3), details={"text": text}, geometry={"panel": panel}
+    )
+
+
+def _corners(quad: np.ndarray) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in quad)
 
 
 def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
@@ -168,7 +177,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
         try:
-            reading = _read_panel(panel, options)
+            reading = replace(_read_panel(panel, options), quad=_corners(quad * 2**work_level))
             if index == len(candidates) - 1:  # the whole frame, at a coarse scale
                 reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
         except Implausible as error:

@@ -21,7 +21,7 @@ already gives its angle to a fraction of a degree, and everything after is cheap
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +49,9 @@ CROP_ASPECT = 1.25  # a frame no longer than this times its width is taken for a
 CROP_RADIUS = 0.9  # in a crop, the pointer is looked for out to this share of the half side
 CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
 AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
+SCALE_RING = (0.62, 0.97)  # radii, as fractions of the dial radius, where a scale's ticks are printed
+SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
+MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,89 @@ class Needle:
 def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     """The value the gauge shows, with the needle angle and a confidence in 0..1."""
     dial_calibration = validate_calibration(calibration)
-    dial, needle = _measure(load_image(image, min_side=MIN_SIDE), dial_calibration.center, dial_calibration.radius)
+    frame = load_image(image, min_side=MIN_SIDE)
+    dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
+    details: dict[str, Any] = {"angle": round(needle.angle, 2)}
+    if not dial_calibration.angles_given:
+        scale = find_scale(frame, dial, needle.angle)
+        dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
+        if dial_calibration.direction == "ccw":
+            dial_calibration = replace(dial_calibration, min_angle=(scale.min_angle + scale.sweep) % 360)
+        details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
-    return Reading(value=round(value, 6), confidence=round(confidence, 3), details={"angle": round(needle.angle, 2)})
+    geometry = {
+        "center": dial.center,
+        "radius": dial.radius,
+        "angle": needle.angle,
+        "min_angle": dial_calibration.min_angle % 360,
+        "max_angle": dial_calibration.max_angle % 360,
+    }
+    return Reading(value=round(value, 6), confidence=round(confidence, 3), details=details, geometry=geometry)
+
+
+@dataclass(frozen=True)
+class Scale:
+    min_angle: float  # the clockwise-first end of the printed scale, degrees clockwise from 12
+    sweep: float  # degrees from there, clockwise, to the other end (360 when ticks run all round)
+
+
+def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None) -> Scale:
+    """The printed scale's arc: where the ring of ticks near the rim starts and ends.
+
+    The ticks are thin marks in a ring inside the rim; between the scale's two ends
+    there is a gap without any (the stop pin's zone). The ring is unwrapped around the
+    centre, each degree scored by its thin-mark response, and the widest run of degrees
+    without marks is the gap; the pointer's own few degrees count as unmarked. Ticks all
+    round, or no clear gap, mean a full-circle scale starting at 12 o'clock.
+    """
+    scale = min(1.0, WORK_SIDE / max(frame.shape[:2]))
+    work = frame if scale == 1 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    grey, _ = _grey_and_chroma(work)
+    radius = dial.radius * scale
+    center = (dial.center[0] * scale, dial.center[1] * scale)
+    size = max(3, int(0.1 * radius) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    marks = cv2.max(
+        cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel)
+    ).astype(np.float32)
+    radii = np.linspace(SCALE_RING[0] * radius, SCALE_RING[1] * radius, 16, dtype=np.float32)
+    polar = _polar(marks, center, radii)
+    per_degree = polar.max(axis=1)
+    if needle_angle is not None:
+        offsets = (np.arange(per_degree.size) - needle_angle + 180) % 360 - 180
+        per_degree[np.abs(offsets) <= 8] = 0.0
+    # A tick every few degrees: the strongest mark within ±4° says whether a degree is on the scale.
+    window = 2 * 4 + 1
+    padded = np.concatenate([per_degree[-4:], per_degree, per_degree[:4]])
+    covered = np.lib.stride_tricks.sliding_window_view(padded, window).max(axis=1)
+    level = float(np.percentile(covered, 75))
+    if level < MIN_NEEDLE_CONTRAST:
+        return Scale(0.0, 360.0)
+    marked = covered > SCALE_MARKED * level
+    gap_start, gap_length = _longest_circular_run(~marked)
+    if gap_length < MIN_SCALE_GAP or gap_length > 360 - MIN_SCALE_GAP:
+        return Scale(0.0, 360.0)
+    # The ±4° window widened every mark; the scale's ends are those marks' middles.
+    min_angle = (gap_start + gap_length + 4) % 360
+    return Scale(float(min_angle), float(360 - gap_length - 8))
+
+
+def _longest_circular_run(flags: np.ndarray) -> tuple[int, int]:
+    """Start and length of the longest run of True, going round the end of the array."""
+    if flags.all():
+        return 0, flags.size
+    shift = int(np.argmin(flags))  # start the walk on a False so no run wraps
+    rolled = np.roll(flags, -shift)
+    best_start, best_length, start = 0, 0, None
+    for index, flag in enumerate(np.append(rolled, False)):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            if index - start > best_length:
+                best_start, best_length = start, index - start
+            start = None
+    return (best_start + shift) % flags.size, best_length
 
 
 def measure_dial(

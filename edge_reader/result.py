@@ -15,6 +15,9 @@ class Reading:
     value: float
     confidence: float  # 0..1
     details: dict[str, Any] = field(default_factory=dict)  # reader-specific: angle, text…
+    # Where the reader found things, in pixels of the image read (dial circle, scale ends,
+    # pointer; or the display's panel): what an overlay draws. Not part of the JSON.
+    geometry: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"value": self.value, **self.details, "confidence": self.confidence}
