@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +26,7 @@ from dashboard.forms import DeviceCreateForm, LoginForm, SignUpForm, username_ta
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.services import device_create, device_token_plain
 from devices.views import server_base_url
+from telemetry.images import last_image
 from telemetry.selectors import sensors_of_device
 
 
@@ -169,7 +170,22 @@ def device_token(request: HttpRequest, pk: int) -> JsonResponse:
 def device_plots(request: HttpRequest, pk: int) -> HttpResponse:
     device = device_get_for_user(user=request.user, device_id=pk)
     sensors = list(sensors_of_device(device=device))
-    return render(request, "dashboard/plots.html", {"device": device, "sensors": sensors})
+    context = {"device": device, "sensors": sensors, "last_image": last_image(device)}
+    return render(request, "dashboard/plots.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def device_last_image(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """The device's last photo, or the overlay of what the reader found in it, for its owner."""
+    device = device_get_for_user(user=request.user, device_id=pk)
+    kept = last_image(device)
+    path = kept and kept["photo" if kind == "photo" else "overlay"]
+    if not path or not path.is_file():
+        raise Http404("No photo kept for this device.")
+    content_type = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return HttpResponse(path.read_bytes(), content_type=content_type)
 
 
 @login_required

@@ -133,9 +133,18 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
     gap_start, gap_length = _longest_circular_run(~marked)
     if gap_length < MIN_SCALE_GAP or gap_length > 360 - MIN_SCALE_GAP:
         return Scale(0.0, 360.0)
-    # The ±4° window widened every mark; the scale's ends are those marks' middles.
-    min_angle = (gap_start + gap_length + 4) % 360
-    return Scale(float(min_angle), float(360 - gap_length - 8))
+    # The ±4° window widened every mark: each end is the middle of the strongest mark
+    # just inside it, the end tick.
+    min_angle = _end_tick(per_degree, gap_start + gap_length, +1)
+    max_angle = _end_tick(per_degree, gap_start - 1, -1)
+    sweep = (max_angle - min_angle) % 360
+    return Scale(float(min_angle), float(sweep or 360.0))
+
+
+def _end_tick(per_degree: np.ndarray, edge: int, inwards: int) -> float:
+    """The angle of the strongest mark within 8° inwards of a gap's edge."""
+    degrees = (edge + inwards * np.arange(9)) % per_degree.size
+    return float(degrees[int(np.argmax(per_degree[degrees]))])
 
 
 def _longest_circular_run(flags: np.ndarray) -> tuple[int, int]:

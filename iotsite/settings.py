@@ -366,6 +366,8 @@ TELEMETRY_FUTURE_MARGIN = envseconds("TELEMETRY_FUTURE_MARGIN", timedelta(minute
 TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)
 TELEMETRY_IMAGE_MIN_CONFIDENCE = envfloat("TELEMETRY_IMAGE_MIN_CONFIDENCE", 0.5)
 TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
+# The last photo and overlay of each device whose owner sets config.keep_last_image.
+TELEMETRY_LAST_IMAGE_DIR = envstr("TELEMETRY_LAST_IMAGE_DIR") or str(BASE_DIR / "var" / "last-images")
 
 # MQTT (README, "MQTT"): off unless MQTT_HOST is set. The server's broker account both
 # manages device credentials (Mosquitto's dynamic security plugin) and runs mqtt_ingest.

@@ -4,10 +4,12 @@ reads it with the device's calibration (edge_reader) and stores the value."""
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
@@ -71,14 +73,14 @@ def reading_from_image(*, device: Device, data: bytes, received_at: datetime) ->
     except CalibrationError as error:
         raise PayloadError(f"Unusable calibration: {error}", field="config.calibration", status=409) from None
     except ReadError as error:
+        keep_last_image(device, data, image_format, pixels, None, str(error), received_at)
         raise PayloadError(f"Could not read the image: {error}", field="image", status=422) from None
     if reading.confidence < settings.TELEMETRY_IMAGE_MIN_CONFIDENCE:
         # An uncertain reading is reported, never stored as data.
-        raise PayloadError(
-            f"The reading {reading.value:g} is too uncertain to store (confidence {reading.confidence:.2f}).",
-            field="image",
-            status=422,
-        )
+        reason = f"The reading {reading.value:g} is too uncertain to store (confidence {reading.confidence:.2f})."
+        keep_last_image(device, data, image_format, pixels, reading, reason, received_at)
+        raise PayloadError(reason, field="image", status=422)
+    keep_last_image(device, data, image_format, pixels, reading, None, received_at)
     sensor = calibration.get("sensor") or DEFAULT_SENSOR
     _check_plausible(device, sensor, float(reading.value), calibration.get("max_jump"))
     stored = readings_ingest(
@@ -125,3 +127,56 @@ def _keep_image(device: Device, data: bytes, image_format: str, received_at: dat
     folder.mkdir(parents=True, exist_ok=True)
     stamp = received_at.strftime("%Y%m%dT%H%M%S.%fZ")
     (folder / f"{stamp}.{ACCEPTED_FORMATS[image_format]}").write_bytes(data)
+
+
+def _last_image_folder(device: Device) -> Path:
+    return Path(settings.TELEMETRY_LAST_IMAGE_DIR) / str(device.pk)
+
+
+def keeps_last_image(device: Device) -> bool:
+    """The owner turned on `keep_last_image` in the device's config."""
+    config = device.config if isinstance(device.config, dict) else {}
+    return config.get("keep_last_image") is True
+
+
+def keep_last_image(
+    device: Device,
+    data: bytes,
+    image_format: str,
+    pixels: np.ndarray,
+    reading: Reading | None,
+    refusal: str | None,
+    received_at: datetime,
+) -> None:
+    """The last photo, the overlay of what the reader found and the outcome, one set per
+    device, replaced by each new photo; kept only when the owner turned it on. Refusals
+    are kept too: they are what a user needs to see to fix the set-up."""
+    if not keeps_last_image(device):
+        return
+    from edge_reader.overlay import draw_overlay  # only for devices that keep their photo
+
+    folder = _last_image_folder(device)
+    folder.mkdir(parents=True, exist_ok=True)
+    ok, overlay = cv2.imencode(".png", draw_overlay(pixels, reading, refusal))
+    for old in folder.glob("photo.*"):
+        old.unlink()
+    (folder / f"photo.{ACCEPTED_FORMATS[image_format]}").write_bytes(data)
+    if ok:
+        (folder / "overlay.png").write_bytes(overlay.tobytes())
+    outcome = {
+        "received_at": received_at.isoformat(),
+        "value": reading.value if reading is not None and refusal is None else None,
+        "confidence": reading.confidence if reading is not None else None,
+        "refusal": refusal,
+    }
+    (folder / "outcome.json").write_text(json.dumps(outcome))
+
+
+def last_image(device: Device) -> dict | None:
+    """What keep_last_image kept for the device: the outcome, and the photo's file name."""
+    folder = _last_image_folder(device)
+    photos = sorted(folder.glob("photo.*")) if folder.is_dir() else []
+    if not photos or not (folder / "outcome.json").is_file():
+        return None
+    outcome = json.loads((folder / "outcome.json").read_text())
+    return {**outcome, "photo": photos[0], "overlay": folder / "overlay.png"}

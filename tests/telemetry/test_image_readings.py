@@ -2,6 +2,7 @@ import io
 import json
 
 import cv2
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -144,3 +145,52 @@ def test_a_jump_past_max_jump_is_refused_as_implausible(device_client, gauge):
     answers = [upload_file(device_client, jpeg_of_gauge(8.0)).status_code for _ in range(2)]
     assert answers == [422, 201]
     cache.clear()
+
+
+@pytest.fixture
+def keeping_gauge(gauge, tmp_path, settings):
+    settings.TELEMETRY_LAST_IMAGE_DIR = str(tmp_path)
+    return device_update(device=gauge, config={**gauge.config, "keep_last_image": True})
+
+
+def test_the_last_photo_and_overlay_are_kept_when_the_owner_asks(device_client, keeping_gauge, tmp_path):
+    assert upload_file(device_client, jpeg_of_gauge(2)).status_code == 201
+    assert upload_file(device_client, jpeg_of_gauge(6.3)).status_code == 201
+    folder = tmp_path / str(keeping_gauge.pk)
+    assert sorted(p.name for p in folder.iterdir()) == ["outcome.json", "overlay.png", "photo.jpg"]
+    outcome = json.loads((folder / "outcome.json").read_text())
+    assert abs(outcome["value"] - 6.3) < 0.2 and outcome["refusal"] is None
+    assert cv2.imread(str(folder / "overlay.png")).shape == (480, 640, 3)
+
+
+def test_a_refused_photo_is_kept_with_its_reason(device_client, keeping_gauge, tmp_path):
+    blank = cv2.imencode(".png", 200 * np.ones((240, 320, 3), np.uint8))[1].tobytes()
+    assert upload_file(device_client, blank).status_code == 422
+    outcome = json.loads((tmp_path / str(keeping_gauge.pk) / "outcome.json").read_text())
+    assert outcome["value"] is None and "no dial" in outcome["refusal"]
+
+
+def test_nothing_is_kept_unless_the_owner_asks(device_client, gauge, tmp_path, settings):
+    settings.TELEMETRY_LAST_IMAGE_DIR = str(tmp_path)
+    upload_file(device_client, jpeg_of_gauge(2))
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_device_page_shows_the_last_photo_to_its_owner_only(client, user, other_user, device_client, keeping_gauge):
+    upload_file(device_client, jpeg_of_gauge(4))
+    client.force_login(user)
+    page = client.get(f"/devices/{keeping_gauge.pk}/plots/").content.decode()
+    assert "Last photo" in page and "What the reader found" in page
+    overlay = client.get(f"/devices/{keeping_gauge.pk}/last-image/overlay/")
+    assert overlay.status_code == 200 and overlay["Content-Type"] == "image/png"
+    assert client.get(f"/devices/{keeping_gauge.pk}/last-image/photo/")["Content-Type"] == "image/jpeg"
+    client.force_login(other_user)
+    assert client.get(f"/devices/{keeping_gauge.pk}/last-image/overlay/").status_code == 404
+
+
+def test_a_range_only_calibration_reads(device_client, device):
+    range_only = {"kind": "dial", "min_value": 0, "max_value": 10, "unit": "bar"}
+    device_update(device=device, type="analog_gauge", config={"unit": "bar", "calibration": range_only})
+    response = upload_file(device_client, jpeg_of_gauge(6.3))
+    assert response.status_code == 201, response.json()
+    assert abs(response.json()["value"] - 6.3) < 0.3
