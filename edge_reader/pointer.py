@@ -32,6 +32,9 @@ MIN_REACH = 0.3  # a pointer reaches at least this share of the dial radius
 MIN_CUE_CONTRAST = 25.0  # levels between the face and the pointer-like end of a cue
 SLIM_AREA = 0.2  # share of the dial a pointer's blob covers at most, without doubt
 MAX_AREA = 0.5  # and with no confidence left
+AXIS_DISAGREEMENT = 20.0  # degrees between the tip's direction and the pointer's axis: not one straight pointer
+AXIS_DOUBT = 15.0  # degrees between the two at which no confidence is left
+THIN_MARK = 5  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
 RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
 
 
@@ -120,6 +123,7 @@ def _blob_estimate(
     if touching.size == 0:
         return None
     blob = np.isin(labels, touching)
+    blob = _without_thin_marks(blob, hub, distance)
     area = float(blob.sum() / dial.sum())
     if area > 0.5:
         return None  # the face itself, or a shadow over half of it: not a pointer
@@ -129,6 +133,35 @@ def _blob_estimate(
         return None
     tip_angle, spread = _direction(radii, angles, reach * TIP_SHARE)
     body_angle, _ = _direction(radii, angles, reach * 0.55)
+    axis = _axis(radii, angles, reach, tip_angle)
+    # The tip's direction is seen from the centre, which may be a little off the pivot; the
+    # pointer's own axis is not. Halfway between the two errs least; far apart, neither is sure.
+    axis_gap = _apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
+    if axis is not None and axis_gap < AXIS_DISAGREEMENT:
+        tip_angle = (axis + ((tip_angle - axis + 180) % 360 - 180) / 2) % 360
+    import os
+
+    mode = os.environ.get("PMODE", "tip")
+    if mode != "tip":
+        off = (angles - tip_angle + 180) % 360 - 180
+        lo = float(os.environ.get("PLO", "0.3"))
+        sel = (radii > lo * reach) & (np.abs(off) < 45)
+        if sel.sum() > 5:
+            th = np.radians(angles[sel])
+            xs = radii[sel] * np.sin(th)
+            ys = -radii[sel] * np.cos(th)
+            pts = np.stack([xs - xs.mean(), ys - ys.mean()], 1)
+            _, _, vt = np.linalg.svd(pts, full_matrices=False)
+            d = vt[0]
+            t = math.radians(tip_angle)
+            if d[0] * math.sin(t) - d[1] * math.cos(t) < 0:
+                d = -d
+            pca = math.degrees(math.atan2(d[0], -d[1])) % 360
+            if abs((pca - tip_angle + 180) % 360 - 180) < 20:
+                if mode == "pca":
+                    tip_angle = pca
+                else:
+                    tip_angle = (pca + ((tip_angle - pca + 180) % 360 - 180) / 2) % 360
     # The tip's direction and the direction of the blob's outer half agree on a straight,
     # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
     agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
@@ -137,10 +170,47 @@ def _blob_estimate(
     # A pointer covers a small part of the face; a blob over a large share of it has
     # swallowed a coloured ring, a shadow or a reflection.
     slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
-    confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim, 0.0, 1.0))
+    straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT)
+    confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim * straight, 0.0, 1.0))
     theta = math.radians(tip_angle)
     tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
     return score, PointerEstimate(tip_angle, confidence, cue, reach, tip)
+
+
+def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """The blob without printed digits and ticks the pointer runs over.
+
+    A digit touching a dark pointer's tip joins its blob and drags the tip aside; its
+    strokes are thinner than a pointer's body, so an opening removes them. A thin line
+    pointer goes with them, so the opened blob is kept only if it still reaches out.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_MARK, THIN_MARK))
+    opened = cv2.morphologyEx(blob.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    _, labels = cv2.connectedComponents(opened, connectivity=8)
+    touching = np.unique(labels[hub & (opened > 0)])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return blob
+    kept = np.isin(labels, touching)
+    if np.percentile(distance[kept], 98) < 0.7 * np.percentile(distance[blob], 98):
+        return blob
+    return kept
+
+
+def _axis(radii: np.ndarray, angles: np.ndarray, reach: float, tip_angle: float) -> float | None:
+    """The direction of the principal axis of the pointer's outer part, pointing to its tip."""
+    offsets = (angles - tip_angle + 180) % 360 - 180
+    outer = (radii > 0.3 * reach) & (np.abs(offsets) < 45)
+    if outer.sum() < 6:
+        return None
+    theta = np.radians(angles[outer])
+    xs, ys = radii[outer] * np.sin(theta), -radii[outer] * np.cos(theta)
+    _, _, axes = np.linalg.svd(np.stack([xs - xs.mean(), ys - ys.mean()], axis=1), full_matrices=False)
+    dx, dy = axes[0]
+    tip = math.radians(tip_angle)
+    if dx * math.sin(tip) - dy * math.cos(tip) < 0:
+        dx, dy = -dx, -dy
+    return math.degrees(math.atan2(dx, -dy)) % 360
 
 
 def _direction(radii: np.ndarray, angles: np.ndarray, beyond: float) -> tuple[float, float]:
