@@ -49,6 +49,7 @@ CROP_ASPECT = 1.25  # a frame no longer than this times its width is taken for a
 CROP_RADIUS = 0.9  # in a crop, the pointer is looked for out to this share of the half side
 CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
 AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
+NEAR_DEGREES = 20.0  # and see the same pointer within this
 SCALE_RING = (0.62, 0.97)  # radii, as fractions of the dial radius, where a scale's ticks are printed
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
@@ -395,6 +396,10 @@ def _find_needle(
     if apart <= AGREEMENT_DEGREES:
         return Needle(angle=line.angle, confidence=max(line.confidence, mass.confidence))
     surer = line if line.confidence >= mass.confidence else by_mass
+    if apart <= NEAR_DEGREES:
+        # The same pointer, placed differently: a thin needle blurs away towards its tip at
+        # the mass stage's scale, a fat one shows a straight edge beside its axis.
+        return surer
     return Needle(angle=surer.angle, confidence=surer.confidence * 0.5)
 
 

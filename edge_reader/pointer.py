@@ -192,7 +192,7 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray)
     if touching.size == 0:
         return blob
     kept = np.isin(labels, touching)
-    if np.percentile(distance[kept], 98) < 0.7 * np.percentile(distance[blob], 98):
+    if np.percentile(distance[kept], 98) < 0.85 * np.percentile(distance[blob], 98):
         return blob
     return kept
 
