@@ -53,6 +53,7 @@ NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this sh
 SPLIT_RANGE = (0.25, 0.65)  # where the split between lit and unlit segments may fall, of the lit level
 MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
 EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
+FRAME_MARK_PENALTY = 0.9  # a bar or a wide patch at the end of the row (the panel's frame, glare), skipped
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
@@ -461,7 +462,10 @@ def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     for label in range(1, count):
         x, y, w, h, area = stats[label]
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
-        keep[label] = area >= 10 and not touches_edge
+        # A long flat line is the panel's frame or a reflection's edge: no segment is
+        # wider than a digit is tall.
+        rule = w > 0.8 * height and h < 0.25 * w
+        keep[label] = area >= 10 and not touches_edge and not rule
         if (x == 0 or x + w == width) and area >= 10:
             cut.append((int(y), int(y + h)))
     return keep[labels], cut
@@ -658,6 +662,14 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
     cells = _split_wide(cells, height)
+    # A panel's frame or a glare patch at either end of the row: wider than a digit, or a
+    # bar running past the digits' top and bottom. Dropped, at a price.
+    while len(cells) > 1 and _frame_mark(cells[-1], ink, band):
+        cells.pop()
+        penalty *= FRAME_MARK_PENALTY
+    while len(cells) > 1 and _frame_mark(cells[0], ink, band):
+        cells.pop(0)
+        penalty *= FRAME_MARK_PENALTY
     if any(cell.right - cell.left > 0.95 * height for cell in cells):
         raise ReadError("marks too wide to be digits")
     # A minus sign only leads; stray marks before the number are ignored.
@@ -669,6 +681,18 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         cells.pop(0)
         penalty *= 0.85
     return cells, penalty
+
+
+def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:
+    """Too wide for a digit, or a narrow bar that runs well past the digit row."""
+    height = band.height
+    if cell.right - cell.left > 0.95 * height:
+        return True
+    if cell.kind != "one":
+        return False
+    rows = np.flatnonzero(ink[:, cell.left : cell.right].any(axis=1))
+    beyond = max(band.top - rows[0], rows[-1] + 1 - band.bottom) if rows.size else 0
+    return bool(beyond > 0.15 * height)
 
 
 def _gap_after_minus(cells: list[Cell], height: int) -> float:
