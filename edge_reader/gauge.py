@@ -47,10 +47,11 @@ MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
 MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
 CROP_ASPECT = 1.25  # a frame no longer than this times its width is taken for a crop around the dial
 CROP_RADIUS = 0.9  # in a crop, the pointer is looked for out to this share of the half side
+CROP_MIN_DIAL = 0.75  # a circle found in a crop this large (of the half side) is the dial's rim
 CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
 AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
 NEAR_DEGREES = 20.0  # and see the same pointer within this
-SCALE_RING = (0.62, 0.97)  # radii, as fractions of the dial radius, where a scale's ticks are printed
+SCALE_RING = (0.8, 0.97)  # radii, as fractions of the dial radius, where a scale's ticks are printed
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
 
@@ -253,6 +254,8 @@ def _find_dial_or_crop(
         return middle, CROP_RADIUS * half_side, 0.5
     if math.hypot(found_center[0] - middle[0], found_center[1] - middle[1]) > CROP_CENTRE_SLACK * half_side:
         return middle, CROP_RADIUS * half_side, 0.5
+    if found_radius >= CROP_MIN_DIAL * half_side:  # the dial's own rim, inside the crop
+        return found_center, found_radius, max(score, 0.5)
     return found_center, max(found_radius, CROP_RADIUS * half_side), max(score, 0.5)
 
 

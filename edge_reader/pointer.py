@@ -35,6 +35,7 @@ MAX_AREA = 0.5  # and with no confidence left
 AXIS_DISAGREEMENT = 20.0  # degrees between the tip's direction and the pointer's axis: not one straight pointer
 AXIS_DOUBT = 15.0  # degrees between the two at which no confidence is left
 THIN_MARK = 5  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
+FREED_REACH = 0.5  # an opened blob reaching this far (dial radii) is a pointer on its own
 RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
 
 
@@ -192,7 +193,10 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray)
     if touching.size == 0:
         return blob
     kept = np.isin(labels, touching)
-    if np.percentile(distance[kept], 98) < 0.85 * np.percentile(distance[blob], 98):
+    reach = np.percentile(distance[kept], 98)
+    # Opened away to the hub: a thin line pointer. Much shorter, but still long: a pointer
+    # freed from the ring of ticks or the rim its tip touched.
+    if reach < 0.85 * np.percentile(distance[blob], 98) and reach < FREED_REACH:
         return blob
     return kept
 

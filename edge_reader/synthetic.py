@@ -53,7 +53,7 @@ class GaugeStyle:
     face: BGR = (245, 245, 245)
     ink: BGR = (20, 20, 20)  # ticks and numbers
     needle: BGR = (15, 15, 15)
-    needle_shape: str = "tapered"  # or "bar", or "none" for a dial without its needle
+    needle_shape: str = "tapered"  # "bar", "drop" (fat, round body), "arrow", or "none" for no needle
     needle_width: float = 0.06  # base width as a fraction of the dial radius
     needle_length: float = 0.82
     tail_length: float = 0.2
@@ -167,6 +167,20 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
     half = r * style.needle_width / 2
     if style.needle_shape == "none":
         pass
+    elif style.needle_shape == "drop":
+        # A water meter's fat pointer: a round body on the hub narrowing to a point.
+        body = r * style.needle_width
+        cv2.circle(img, _fixed(*c), int(round(body * 16)), style.needle, -1, cv2.LINE_AA, shift=4)
+        sides = [_point(c, body, angle - 90), _point(c, body, angle + 90)]
+        polygon = np.array([_fixed(*p) for p in (tip, sides[1], sides[0])], np.int32)
+        cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
+    elif style.needle_shape == "arrow":
+        # A thin shaft with a wide head near its tip, and a short tail behind the hub.
+        head = _point(c, r * (style.needle_length - 0.22), angle)
+        cv2.line(img, _fixed(*tail), _fixed(*head), style.needle, max(1, int(round(half))), cv2.LINE_AA, shift=4)
+        wings = [_point(head, 2.5 * half, angle - 90), _point(head, 2.5 * half, angle + 90)]
+        polygon = np.array([_fixed(*p) for p in (tip, wings[1], wings[0])], np.int32)
+        cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
     elif style.needle_shape == "tapered":
         side_l = _point(c, half, angle - 90)
         side_r = _point(c, half, angle + 90)

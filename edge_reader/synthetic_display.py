@@ -66,6 +66,7 @@ class DisplayStyle:
     glow: float = 0.0  # LED light bleeding around a lit segment, in digit heights
     housing: BGR = (60, 60, 60)
     housing_margin: float = 0.4  # housing around the panel
+    frame: float = 0.0  # a dark edge around the panel (the glass's border), in digit heights
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,11 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
         lit = np.maximum(lit, 0.5 * glow)
     coverage = np.clip(lit + style.ghost * ghost, 0, 1)[..., None]
     face = face * (1 - coverage) + np.array(style.segment, np.float32) * coverage
+    if style.frame > 0:
+        # The glass's dark edge inside the housing, as on a pump's or a meter's LCD.
+        thickness = max(1, int(round(style.frame * h)))
+        frame_colour = tuple(float(0.35 * channel) for channel in style.panel)
+        cv2.rectangle(face, _fixed(x0, y0), _fixed(x0 + panel_w, y0 + panel_h), frame_colour, thickness, cv2.LINE_AA, 4)
     corners = np.array([[x0, y0], [x0 + panel_w, y0], [x0 + panel_w, y0 + panel_h], [x0, y0 + panel_h]], np.float32)
     return face, corners
 

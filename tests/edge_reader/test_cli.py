@@ -193,3 +193,38 @@ def test_a_bad_max_jump_is_an_error(tmp_path, calibration_file, capsys):
 def test_run_without_credentials_is_an_error(tmp_path, calibration_file, capsys):
     code = main(["run", "--calibration", str(calibration_file), "--source", str(tmp_path)])
     assert code == 2 and "token" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_read_with_overlay_draws_what_the_reader_found(tmp_path, calibration_file, capsys):
+    overlay = tmp_path / "seen.png"
+    image = gauge_file(tmp_path, 4.0)
+    code = main(["read", str(image), "--calibration", str(calibration_file), "--overlay", str(overlay)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["overlay"] == str(overlay)
+    drawn, original = cv2.imread(str(overlay)), cv2.imread(str(image))
+    assert drawn.shape == original.shape
+    # The pointer is drawn in pure red along the needle's angle.
+    red = (drawn[..., 2] > 200) & (drawn[..., 1] < 60) & (drawn[..., 0] < 60)
+    assert red.sum() > 50
+
+
+def test_read_with_overlay_of_an_unreadable_image_still_writes_it_with_the_reason(tmp_path, calibration_file, capsys):
+    overlay = tmp_path / "seen.png"
+    code = main(
+        ["read", str(gauge_file(tmp_path, None)), "--calibration", str(calibration_file), "--overlay", str(overlay)]
+    )
+    assert code == 2 and "error" in json.loads(capsys.readouterr().out)
+    assert cv2.imread(str(overlay)).shape == (240, 320, 3)
+
+
+def test_read_with_overlay_of_a_display_draws_its_panel(tmp_path, capsys):
+    from edge_reader.synthetic_display import Camera, draw_display
+
+    drawn = draw_display("12.5", camera=Camera(size=(640, 480), panel_width=0.6))
+    image, calibration = tmp_path / "display.png", tmp_path / "display.json"
+    cv2.imwrite(str(image), drawn.image)
+    calibration.write_text(json.dumps({"kind": "seven_segment"}))
+    overlay = tmp_path / "seen.png"
+    assert main(["read", str(image), "--calibration", str(calibration), "--overlay", str(overlay)]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "12.5"
+    assert not np.array_equal(cv2.imread(str(overlay)), drawn.image)

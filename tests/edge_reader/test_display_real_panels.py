@@ -1,0 +1,68 @@
+"""The display reader on panels as phone photos show them: a dark frame round the glass,
+the panel cut short by the photo, faint unlit segments, worn segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_reader.display import Band, Cell, _decide_digit, _frame_mark, _split_ratio, read_display
+from edge_reader.result import ReadError
+from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
+
+PUMP = DisplayStyle(
+    positions=5, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(230, 230, 230), ghost=0.12, frame=0.08
+)
+
+
+@pytest.mark.parametrize("text", ["58.78", "42.02", "113.0"])
+@pytest.mark.parametrize(
+    "camera",
+    [
+        Camera(size=(1280, 720), panel_width=1.04, center=(0.5, 0.4)),  # the panel runs off both sides
+        Camera(size=(1280, 720), panel_width=0.7, blur=0.03, noise=4.0, jpeg_quality=70),
+    ],
+    ids=["cut by the frame", "framed, blurred"],
+)
+def test_a_framed_lcd_with_faint_unlit_segments_reads(text, camera):
+    drawn = draw_display(text, PUMP, camera)
+    reading = read_display(drawn.image, {"kind": "seven_segment"})
+    assert reading.details["text"] == text
+    assert reading.confidence >= 0.5
+
+
+def test_an_roi_that_takes_in_the_panels_frame_reads_the_digits_only():
+    drawn = draw_display("42.02", PUMP, Camera(size=(1280, 720), panel_width=0.7))
+    x, y, w, h = drawn.panel_roi
+    reading = read_display(drawn.image, {"kind": "seven_segment", "roi": [x - 6, y - 6, w + 12, h + 12]})
+    assert reading.details["text"] == "42.02"
+
+
+def test_worn_segments_are_parted_from_unlit_ones_at_the_widest_gap():
+    # Lit segments from 0.45 (scratched, half in a reflection) to 1; unlit ones near nothing.
+    scores = [
+        {"a": 0.95, "b": 0.9, "c": 0.47, "d": 0.9, "e": 0.05, "f": 0.1, "g": 0.92},  # a 3 with a worn c
+        {"a": 0.9, "b": 0.85, "c": 0.9, "d": 0.88, "e": 0.9, "f": 0.93, "g": 0.08},  # a 0
+    ]
+    cells = [Cell(0, 10, "digit"), Cell(20, 30, "digit")]
+    split = _split_ratio(scores, cells, lit_level=0.95)
+    assert 0.15 < split < 0.45
+    assert _decide_digit(scores[0], 0.95, 2, split)[0] == "3"
+    # A fixed half would have left the worn segment unlit: no digit at all.
+    with pytest.raises(ReadError, match="not a digit"):
+        _decide_digit(scores[0], 0.95, 2, 0.5)
+
+
+def test_without_a_clear_gap_the_split_is_half_the_lit_level():
+    scores = [{name: value for name, value in zip("abcdefg", np.linspace(0.3, 0.9, 7), strict=True)}]
+    assert _split_ratio(scores, [Cell(0, 10, "digit")], lit_level=1.0) == 0.5
+
+
+def test_a_bar_running_past_the_digit_row_is_the_panels_frame():
+    ink = np.zeros((100, 200), bool)
+    band = Band(20, 80)
+    ink[5:95, 180:186] = True  # taller than the digits
+    ink[20:80, 100:106] = True  # a 1: as tall as the digits
+    assert _frame_mark(Cell(180, 186, "one"), ink, band)
+    assert not _frame_mark(Cell(100, 106, "one"), ink, band)
+    assert _frame_mark(Cell(0, 70, "digit"), ink, band)  # wider than a digit is tall

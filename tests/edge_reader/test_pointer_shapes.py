@@ -1,0 +1,141 @@
+"""Dials as real meters show them: fat, tapered, arrow pointers, tails, printed digits
+under the pointer, tight crops without a rim, and a set-up that gives only the range."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_reader.calibration import CalibrationError
+from edge_reader.gauge import find_scale, measure_dial, read_gauge
+from edge_reader.pointer import find_pointer
+from edge_reader.result import ReadError
+from edge_reader.synthetic import GaugeStyle, Scene, calibration_for, draw_gauge
+
+RED = (40, 40, 210)
+# A water meter's sub-dial: a full circle, 0 to 10 clockwise from 12, a fat red drop.
+METER = GaugeStyle(
+    min_angle=0,
+    sweep=360,
+    needle=RED,
+    hub=RED,
+    needle_shape="drop",
+    needle_width=0.22,
+    needle_length=0.72,
+    tail_length=0.0,
+    unit="",
+)
+ARROW = GaugeStyle(needle_shape="arrow", needle_width=0.05, tail_length=0.3)
+LONG_TAIL = GaugeStyle(needle_width=0.09, tail_length=0.45)
+CAMERA = Scene(size=(320, 240), glare=0.4, blur=1.0, noise=4.0, jpeg_quality=60)
+FULL_RANGE = {"min_value": 0, "max_value": 10}
+
+
+def error_pct(reading_value: float, value: float, style: GaugeStyle) -> float:
+    full_scale = style.max_value - style.min_value
+    error = abs(reading_value - value) % full_scale if style.sweep == 360 else abs(reading_value - value)
+    return 100 * min(error, full_scale - error) / full_scale
+
+
+@pytest.mark.parametrize("value", [0.4, 2.7, 5.5, 8.1, 9.6])
+def test_a_fat_red_drop_pointer_reads(value):
+    image = draw_gauge(value, METER, CAMERA)
+    reading = read_gauge(image, calibration_for(METER, CAMERA))
+    assert error_pct(reading.value, value, METER) < 1.0
+    assert reading.confidence >= 0.5
+
+
+@pytest.mark.parametrize("value", [1.3, 4.6, 8.2])
+def test_an_arrow_pointer_reads(value):
+    image = draw_gauge(value, ARROW, CAMERA)
+    assert read_gauge(image, calibration_for(ARROW, CAMERA)).value == pytest.approx(value, abs=0.1)
+
+
+@pytest.mark.parametrize("value", [1.0, 3.0, 6.0, 9.0])
+def test_a_long_tail_is_not_taken_for_the_tip(value):
+    image = draw_gauge(value, LONG_TAIL, CAMERA)
+    assert read_gauge(image, calibration_for(LONG_TAIL, CAMERA)).value == pytest.approx(value, abs=0.15)
+
+
+def test_the_mass_stage_tells_the_tip_of_a_drop_from_its_round_body():
+    scene = Scene(size=(200, 200), radius=90)
+    image = draw_gauge(3.0, METER, scene)
+    pointer = find_pointer(image, (100, 100), 90)
+    assert pointer is not None and pointer.cue == "red"
+    assert abs((pointer.angle - 108 + 180) % 360 - 180) < 2.0
+
+
+def test_a_digit_under_a_dark_pointer_does_not_drag_its_tip():
+    dark = replace(METER, needle=(30, 30, 30), hub=(30, 30, 30), needle_width=0.16, needle_length=0.8)
+    for value in (1.0, 2.0, 7.0):  # the tip over the printed 1, 2 and 7
+        image = draw_gauge(value, dark, Scene(size=(240, 240)))
+        reading = read_gauge(image, calibration_for(dark, Scene(size=(240, 240))))
+        assert error_pct(reading.value, value, dark) < 1.0
+
+
+def crop_inside_the_rim(value: float) -> np.ndarray:
+    """A photo cut down to the dial, as a meter's sub-dial is: no rim left to find."""
+    image = draw_gauge(value, METER, Scene(size=(400, 400), radius=150))
+    return image[62:338, 62:338]
+
+
+@pytest.mark.parametrize("value", [1.5, 6.5])
+def test_a_crop_without_its_rim_reads_with_a_range_and_angles_only(value):
+    calibration = {"min_angle": 0, "max_angle": 360, **FULL_RANGE}
+    reading = read_gauge(crop_inside_the_rim(value), calibration)
+    assert error_pct(reading.value, value, METER) < 1.5
+
+
+@pytest.mark.parametrize("value", [0.5, 3.3, 7.7, 9.5])
+def test_a_range_only_set_up_finds_the_scale_ends(value):
+    style, scene = GaugeStyle(), Scene(size=(640, 480))
+    reading = read_gauge(draw_gauge(value, style, scene), {**FULL_RANGE, "unit": "bar"})
+    assert reading.value == pytest.approx(value, abs=0.25)
+    assert reading.details["scale"]["min_angle"] == pytest.approx(225, abs=3)
+
+
+def test_a_range_only_set_up_reads_a_counter_clockwise_scale():
+    style, scene = GaugeStyle(min_angle=135, direction="ccw"), Scene(size=(640, 480))
+    reading = read_gauge(draw_gauge(6.2, style, scene), {**FULL_RANGE, "direction": "ccw"})
+    assert reading.value == pytest.approx(6.2, abs=0.25)
+
+
+def test_the_scale_of_a_half_circle_dial_is_found():
+    style, scene = GaugeStyle(min_angle=270, sweep=180), Scene(size=(640, 480))
+    image = draw_gauge(2.0, style, scene)
+    dial, angle = measure_dial(image)
+    scale = find_scale(image, dial, angle)
+    assert scale.min_angle == pytest.approx(270, abs=3)
+    assert scale.sweep == pytest.approx(180, abs=6)
+
+
+def test_ticks_all_round_make_a_full_circle_from_twelve():
+    scene = Scene(size=(480, 480))
+    image = draw_gauge(2.5, replace(METER, unit=""), scene)
+    reading = read_gauge(image, FULL_RANGE)
+    assert reading.details["scale"] == {"min_angle": 0.0, "sweep": 360.0}
+    assert error_pct(reading.value, 2.5, METER) < 1.0
+
+
+def test_a_range_only_set_up_on_a_frame_without_a_dial_is_refused():
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    with pytest.raises(ReadError):
+        read_gauge(cv2.GaussianBlur(noise, (0, 0), 3), FULL_RANGE)
+
+
+def test_one_angle_without_the_other_is_refused():
+    with pytest.raises(CalibrationError, match="^max_angle: "):
+        read_gauge(draw_gauge(2.0, METER, CAMERA), {**FULL_RANGE, "min_angle": 0})
+
+
+def test_the_reading_says_where_the_dial_scale_and_pointer_were_found():
+    reading = read_gauge(draw_gauge(5.0, GaugeStyle(), Scene(size=(640, 480))), {**FULL_RANGE})
+    geometry = reading.geometry
+    assert geometry["center"] == pytest.approx((320, 240), abs=3)
+    assert geometry["radius"] == pytest.approx(192, rel=0.1)
+    assert geometry["min_angle"] == pytest.approx(225, abs=3)
+    assert "geometry" not in reading.as_json()
