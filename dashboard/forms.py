@@ -78,6 +78,16 @@ class DeviceCreateForm(forms.Form):
     min = forms.FloatField(required=False, label="Scale minimum")
     max = forms.FloatField(required=False, label="Scale maximum")
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    read_photos = forms.BooleanField(
+        required=False,
+        label="Read photos of this gauge",
+        help_text="The server finds the dial and its scale in each photo; the scale's minimum and maximum are enough.",
+    )
+    keep_last_image = forms.BooleanField(
+        required=False,
+        label="Keep the last photo",
+        help_text="Shows the last photo and what the reader found in it on the device's page.",
+    )
 
     def __init__(self, *args: Any, owner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,4 +123,9 @@ class DeviceCreateForm(forms.Form):
             for bound in ("min", "max"):
                 if cleaned.get(bound) is not None:
                     config[bound] = cleaned[bound]
+            if cleaned.get("read_photos"):
+                # Range only: min, max and unit come from the config; the reader finds the rest.
+                config["calibration"] = {"kind": "dial"}
+        if cleaned.get("keep_last_image"):
+            config["keep_last_image"] = True
         return config

@@ -55,3 +55,15 @@ def test_an_unknown_type_is_refused(signed_in):
     response = signed_in.post("/devices/new/", {"name": "P", "type": "toaster"})
     assert response.status_code == 400
     assert "type" in response.context["form"].errors
+
+
+def test_a_gauge_read_from_photos_needs_only_its_range(signed_in, user, client):
+    form = {"name": "Boiler gauge", "type": "analog_gauge", "unit": "bar", "min": "0", "max": "10"}
+    signed_in.post("/devices/new/", {**form, "read_photos": "on", "keep_last_image": "on"})
+    device = Device.objects.get(owner=user, name="Boiler gauge")
+    assert device.config["calibration"] == {"kind": "dial"}
+    assert device.config["keep_last_image"] is True
+
+    from telemetry.images import device_calibration
+
+    assert device_calibration(device) == {"kind": "dial", "min_value": 0.0, "max_value": 10.0, "unit": "bar"}
