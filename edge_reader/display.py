@@ -45,6 +45,8 @@ CONFIDENT_ELSEWHERE = 0.75  # a reading this good outweighs a pattern no digit m
 SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
 MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
+CUT_SHORT_PENALTY = 0.9  # the confidence of a reading from a candidate the frame cuts short
+CUT_SHORT_PREFERENCE = 0.25  # and how much a panel seen whole is preferred to it
 FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole ones
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
@@ -53,7 +55,10 @@ NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this sh
 SPLIT_RANGE = (0.25, 0.65)  # where the split between lit and unlit segments may fall, of the lit level
 MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
 EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
-FRAME_MARK_PENALTY = 0.9  # a bar or a wide patch at the end of the row (the panel's frame, glare), skipped
+FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
+CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
+NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
+TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
@@ -122,6 +127,7 @@ class PanelReading:
     confidence: float
     cells: int  # digits read
     quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
+    cut_short: bool = False  # the candidate runs off the frame
 
 
 class Implausible(ReadError):
@@ -181,6 +187,10 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             reading = replace(_read_panel(panel, options), quad=_corners(quad * 2**work_level))
             if index == len(candidates) - 1:  # the whole frame, at a coarse scale
                 reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
+            elif _against_frame_edge(quad, work.shape[1], work.shape[0]):
+                # A region the photo cuts short may be a piece of background, or of the
+                # panel: it reads at a cut, and a panel seen whole is preferred to it.
+                reading = replace(reading, confidence=reading.confidence * CUT_SHORT_PENALTY, cut_short=True)
         except Implausible as error:
             # Only a candidate ranked above any reading can make the display implausible.
             if best is None and (implausible is None or error.cells > implausible.cells):
@@ -206,7 +216,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
 def _preference(reading: PanelReading) -> float:
     """Confidence, with a bonus per sign: a candidate cut through the panel reads fewer of them."""
     minus = 0.04 if reading.text.startswith("-") else 0.0
-    return reading.confidence + 0.08 * min(reading.cells, 8) + minus
+    cut = CUT_SHORT_PREFERENCE if reading.cut_short else 0.0
+    return reading.confidence + 0.08 * min(reading.cells, 8) + minus - cut
 
 
 def _pyramid(brightness: np.ndarray) -> list[np.ndarray]:
@@ -388,9 +399,9 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     if tilt:  # corners found a little off: the row still leans
         strokes, ink = _level(strokes, tilt), _level(ink.astype(np.float32), tilt) > 0.5
     band = _digit_band(ink)
-    penalty = 0.5 if _cuts_digits(cut, band) else 1.0
+    penalty = CUT_ROW_PENALTY if _cuts_digits(cut, band) else 1.0
     if not _has_margins(ink, band):
-        penalty *= 0.75  # digits up against the candidate's edge: maybe a piece of the panel
+        penalty *= NO_MARGIN_PENALTY  # digits up against the candidate's edge: maybe a piece of the panel
     margin = max(2, band.height // 8)
     top, bottom = max(0, band.top - margin), min(ink.shape[0], band.bottom + margin)
     strokes, ink = strokes[top:bottom], ink[top:bottom]
@@ -482,18 +493,28 @@ def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
 
 
 def _digit_band(ink: np.ndarray) -> Band:
-    """The rows of the digit row: the run of inked rows with the most ink."""
+    """The rows of the digit row: the run of inked rows with the most ink.
+
+    A band nearly as tall as the panel has taken in specks, scratches or the glass's
+    edge above or below the digits: it is sought again among the rows with more ink.
+    """
     profile = cv2.blur(ink.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
     if profile.max(initial=0) < 3:
         raise ReadError("no strokes on the panel")
-    rows = profile > BAND_SHARE * profile.max()
-    runs = _runs(rows, max_gap=ink.shape[0] // 12)
-    top, bottom = max(runs, key=lambda run: profile[run[0] : run[1]].sum())
-    inked = np.flatnonzero(profile[top:bottom] > 0.05 * profile[top:bottom].max()) + top
-    band = Band(int(inked[0]), int(inked[-1]) + 1)
+    band = _band_at(profile, BAND_SHARE, ink.shape[0] // 12)
+    if band.height > TALL_BAND * ink.shape[0]:
+        band = _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
     if band.height < MIN_DIGIT_HEIGHT:
         raise ReadError("strokes too small to be digits")
     return band
+
+
+def _band_at(profile: np.ndarray, share: float, max_gap: int) -> Band:
+    rows = profile > share * profile.max()
+    runs = _runs(rows, max_gap=max_gap)
+    top, bottom = max(runs, key=lambda run: profile[run[0] : run[1]].sum())
+    inked = np.flatnonzero(profile[top:bottom] > share / 2 * profile[top:bottom].max()) + top
+    return Band(int(inked[0]), int(inked[-1]) + 1)
 
 
 def _runs(flags: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
@@ -662,8 +683,8 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
     cells = _split_wide(cells, height)
-    # A panel's frame or a glare patch at either end of the row: wider than a digit, or a
-    # bar running past the digits' top and bottom. Dropped, at a price.
+    # The panel's frame at either end of the row: a bar running past the digits' top and
+    # bottom. Dropped, at a price.
     while len(cells) > 1 and _frame_mark(cells[-1], ink, band):
         cells.pop()
         penalty *= FRAME_MARK_PENALTY
@@ -684,10 +705,11 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
 
 
 def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:
-    """Too wide for a digit, or a narrow bar that runs well past the digit row."""
+    """A narrow bar that runs well past the digit row: the panel's frame, not a 1.
+
+    Marks too wide for a digit stay an error: two digits run together look the same.
+    """
     height = band.height
-    if cell.right - cell.left > 0.95 * height:
-        return True
     if cell.kind != "one":
         return False
     rows = np.flatnonzero(ink[:, cell.left : cell.right].any(axis=1))

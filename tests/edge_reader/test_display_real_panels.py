@@ -65,4 +65,4 @@ def test_a_bar_running_past_the_digit_row_is_the_panels_frame():
     ink[20:80, 100:106] = True  # a 1: as tall as the digits
     assert _frame_mark(Cell(180, 186, "one"), ink, band)
     assert not _frame_mark(Cell(100, 106, "one"), ink, band)
-    assert _frame_mark(Cell(0, 70, "digit"), ink, band)  # wider than a digit is tall
+    assert not _frame_mark(Cell(0, 70, "digit"), ink, band)  # too wide: two digits run together, not a frame
