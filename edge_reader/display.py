@@ -58,6 +58,7 @@ EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, s
 FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
 CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
 NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
+LONE_DIGIT_CAP = 0.45  # the confidence a reading of one digit reaches at most
 TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
@@ -625,7 +626,10 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
     if sum(c.isdigit() for c in text) == 1:
-        confidence = min(confidence * 0.85, 0.7)  # one digit alone is weak evidence of a display
+        # One digit alone is weak evidence of a display: a letter, a piece of a digit or a
+        # mark on the housing reads as one as easily. Reported, but below the default
+        # threshold the server stores at.
+        confidence = min(confidence * 0.85, LONE_DIGIT_CAP)
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
     return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
