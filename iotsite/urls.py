@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("devices.urls")),
     path("api/", include("telemetry.urls")),
     path("api/", include("alerts.urls")),
+    path("api/", include("devicecomm.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
