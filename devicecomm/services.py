@@ -38,6 +38,12 @@ MAX_INFLIGHT_MESSAGES = 20
 REVOKED = {"error": "The device's token was revoked."}
 
 
+class DeviceHasNoToken(APIException):
+    status_code = 409
+    default_detail = "This device's token was revoked: it cannot take commands. Rotate to issue a new one."
+    default_code = "no_token"
+
+
 class CommandFinished(APIException):
     status_code = 409
     default_detail = "This command is finished (answered, expired or one-way): it takes no reply."
@@ -160,6 +166,8 @@ def command_create(
     oneway: bool = False,
 ) -> Command:
     """Store a command and send it to the device over MQTT after the commit."""
+    if not device.has_token:
+        raise DeviceHasNoToken()
     if not isinstance(method, str) or not method.strip() or len(method) > METHOD_MAX_LENGTH:
         raise ValidationError({"method": [f"A method is a name of 1 to {METHOD_MAX_LENGTH} characters."]})
     params = {} if params is None else params
@@ -217,9 +225,10 @@ def _command_handed(*, command: Command, state: str, at: datetime) -> bool:
     claimed = Command.objects.filter(pk=command.pk, finished_at__isnull=True, state__in=[Command.QUEUED, Command.SENT])
     if command.oneway:
         updates["finished_at"] = at  # nothing more will come of it
-    if not claimed.update(**updates):
+    claimed_it = bool(claimed.update(**updates))
+    command.refresh_from_db()  # a fast device may have answered already
+    if not claimed_it:
         return False
-    command.refresh_from_db()
     command_push_live(command=command)
     return True
 

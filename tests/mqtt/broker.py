@@ -40,16 +40,31 @@ def dynsec_plugin() -> str:
     return found[0]
 
 
+def iotsite_plugin() -> str:
+    """The repo's broker plugin (deploy/mosquitto/iotsite_me.c), built when missing or stale."""
+    source = ROOT / "deploy" / "mosquitto" / "iotsite_me.c"
+    built = source.with_suffix(".so")
+    if not built.exists() or built.stat().st_mtime < source.stat().st_mtime:
+        result = subprocess.run(["make", "-s", "broker-plugin"], cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"cannot build the broker plugin (Debian package mosquitto-dev?):\n{result.stderr}")
+    return str(built)
+
+
 def render_config(*, port: int, data_dir: Path) -> str:
+    plugins = {"iotsite_me.so": iotsite_plugin(), "mosquitto_dynamic_security.so": dynsec_plugin()}
     replaced = {
         "listener": f"listener {port} 127.0.0.1",
-        "plugin": f"plugin {dynsec_plugin()}",
         "plugin_opt_config_file": f"plugin_opt_config_file {data_dir / 'dynamic-security.json'}",
+        "plugin_opt_devices_file": f"plugin_opt_devices_file {data_dir / 'iotsite-devices.txt'}",
         "persistence_location": f"persistence_location {data_dir}/",
     }
     lines = []
     for line in CONFIG.read_text().splitlines():
         key = line.split(" ", 1)[0]
+        if key == "plugin":
+            lines.append(f"plugin {plugins[Path(line.split(' ', 1)[1]).name]}")
+            continue
         lines.append(replaced.get(key, line))
     # Run as root, mosquitto would drop to the `mosquitto` user, who cannot write here.
     lines.append(f"user {getpass.getuser()}")

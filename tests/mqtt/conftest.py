@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devicecomm.mqtt import DeviceCommWorker
 from devices.services import device_create
 from telemetry.models import Reading
 from telemetry.mqtt import TelemetryIngest
@@ -251,3 +252,44 @@ def ingest_process(broker, mqtt_settings, tmp_path) -> Iterator[Callable[..., In
         if process.process.poll() is None:
             process.process.kill()
             process.process.wait()
+
+
+class DeviceCommThread:
+    """mqtt_devicecomm's worker in a thread of the test process."""
+
+    def __init__(self, client_id: str):
+        self.worker = DeviceCommWorker(client_id=client_id)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        except BaseException as error:
+            self.error = error
+        finally:
+            connections.close_all()
+
+    def start(self) -> DeviceCommThread:
+        self._thread.start()
+        wait_until(self.worker.connected.is_set, what="the device communication worker to subscribe")
+        return self
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self._thread.join(timeout=10)
+        assert self.error is None, self.error
+
+
+@pytest.fixture
+def devicecomm_thread(mqtt_settings) -> Iterator[Callable[..., DeviceCommThread]]:
+    threads: list[DeviceCommThread] = []
+
+    def start(client_id: str = "iotsite-devicecomm-test") -> DeviceCommThread:
+        thread = DeviceCommThread(client_id).start()
+        threads.append(thread)
+        return thread
+
+    yield start
+    for thread in threads:
+        thread.stop()
