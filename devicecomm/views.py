@@ -42,9 +42,13 @@ def json_body(request, *, field: str = "body") -> Any:
         raise ValidationError({field: [f"Not JSON: {error}"]}) from None
 
 
-def keys_param(request, name: str) -> list[str] | None:
-    raw = request.query_params.get(name)
-    return None if raw is None else services.keys_validate(keys=raw, field=name)
+def keys_param(request, name: str, alias: str) -> list[str] | None:
+    """Comma-separated keys (`clientKeys=a,b`, ThingsBoard's documented form), or the
+    repeated `client_keys=a&client_keys=b` that ThingsBoard's Python HTTP SDK sends."""
+    values = request.query_params.getlist(name) + request.query_params.getlist(alias)
+    if not values:
+        return None
+    return services.keys_validate(keys=",".join(values), field=name)
 
 
 # --- the owner ----------------------------------------------------------------------------
@@ -146,7 +150,8 @@ class DeviceSelfAttributesView(APIView):
 def attributes_for_device(request) -> dict[str, dict[str, Any]]:
     """ThingsBoard's answer shape: {"client": {...}, "shared": {...}}; with neither key
     list, everything; with one, only that scope."""
-    client_keys, shared_keys = keys_param(request, "clientKeys"), keys_param(request, "sharedKeys")
+    client_keys = keys_param(request, "clientKeys", "client_keys")
+    shared_keys = keys_param(request, "sharedKeys", "shared_keys")
     device = request.auth
     if client_keys is None and shared_keys is None:
         return selectors.attributes_by_scope(device=device, scopes=DEVICE_SCOPES)

@@ -16,6 +16,8 @@ from devices.authentication import DevicePathTokenAuthentication, IsDevice
 from telemetry.payloads import PayloadError
 from telemetry.views import ingest_body
 
+EMPTY_PROBE_MAX_BYTES = 16
+
 
 class ThingsBoardTelemetryView(APIView):
     authentication_classes = [DevicePathTokenAuthentication]
@@ -32,11 +34,22 @@ class ThingsBoardTelemetryView(APIView):
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):
+        if self.is_empty_probe(request):
+            return Response(status=200)
         try:
             ingest_body(request, request.auth, json_content_type=False)
         except PayloadError as error:
             return Response(error.as_json(), status=error.status)
         return Response(status=200)
+
+    @staticmethod
+    def is_empty_probe(request) -> bool:
+        """ThingsBoard's SDKs post `{}` to test the connection, and ThingsBoard answers 200."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return False
+        return 0 <= length <= EMPTY_PROBE_MAX_BYTES and request.body.strip() == b"{}"
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -97,9 +97,11 @@ def mqtt_token(mqtt_device_and_token):
 class DeviceClient:
     """A device's paho client (MQTT 5) that records what the broker answered."""
 
-    def __init__(self, broker: Broker, *, username: str, password: str):
+    def __init__(self, broker: Broker, *, username: str, password: str | None, client_id: str = ""):
         # No reconnecting: a refused device must stay refused, and close at once.
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, reconnect_on_failure=False)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, reconnect_on_failure=False
+        )
         self.client.username_pw_set(username, password)
         self.connack = None
         self.disconnected = threading.Event()
@@ -139,8 +141,8 @@ class DeviceClient:
 def connect_device(broker) -> Iterator[Callable[..., DeviceClient]]:
     clients: list[DeviceClient] = []
 
-    def connect(device_id: int | str, token: str) -> DeviceClient:
-        client = DeviceClient(broker, username=str(device_id), password=token)
+    def connect(device_id: int | str, token: str | None, *, client_id: str = "") -> DeviceClient:
+        client = DeviceClient(broker, username=str(device_id), password=token, client_id=client_id)
         clients.append(client)
         return client
 
