@@ -54,9 +54,20 @@ def test_our_own_topics_with_mosquitto_clients(mqtt_device, mqtt_token, broker, 
     pk = mqtt_device.pk
     # The device listens for one command and one shared attribute change.
     listener = mosquitto(
-        "mosquitto_sub", broker, mqtt_device, mqtt_token,
-        "-t", f"devices/{pk}/down/rpc/request/+", "-t", f"devices/{pk}/down/attributes", "-v", "-C", "2", "-W", "20",
-    )  # fmt: skip
+        "mosquitto_sub",
+        broker,
+        mqtt_device,
+        mqtt_token,
+        "-t",
+        f"devices/{pk}/down/rpc/request/+",
+        "-t",
+        f"devices/{pk}/down/attributes",
+        "-v",
+        "-C",
+        "2",
+        "-W",
+        "20",
+    )
     wait_until(lambda: comm.counts["rpc/subscribed"] == 1, what="the subscription notice")
 
     api_client.post(f"/api/devices/{pk}/attributes/", {"scope": "shared", "attributes": {"interval": 5}}, format="json")
@@ -70,11 +81,18 @@ def test_our_own_topics_with_mosquitto_clients(mqtt_device, mqtt_token, broker, 
     ], err
 
     reply = mosquitto(
-        "mosquitto_pub", broker, mqtt_device, mqtt_token, "-t", f"devices/{pk}/rpc/response/{created['id']}", "-m", '{"rebooting": true}'
-    )  # fmt: skip
+        "mosquitto_pub",
+        broker,
+        mqtt_device,
+        mqtt_token,
+        "-t",
+        f"devices/{pk}/rpc/response/{created['id']}",
+        "-m",
+        '{"rebooting": true}',
+    )
     report = mosquitto(
         "mosquitto_pub", broker, mqtt_device, mqtt_token, "-t", f"devices/{pk}/attributes", "-m", '{"fw": "2.0.1"}'
-    )  # fmt: skip
+    )
     assert reply.wait(10) == 0 and report.wait(10) == 0
     wait_until(lambda: comm.counts["rpc/response"] == 1 and comm.counts["attributes"] == 1, what="the replies")
     command = Command.objects.get(pk=created["id"])
@@ -141,8 +159,14 @@ def test_a_reused_client_id_gets_nothing_of_the_previous_device(
 def test_a_device_cannot_touch_another_devices_topics(mqtt_device, mqtt_token, second_device, connect_device):
     other, _token = second_device
     client = connect_device(mqtt_device.pk, mqtt_token)
-    for topic in [f"devices/{other.pk}/attributes", f"devices/{other.pk}/rpc/response/1", f"devices/{mqtt_device.pk}/down/rpc/request/1",
-                  f"devices/{mqtt_device.pk}/rpc/subscribed", "$CONTROL/iotsite/v1", "v1/devices/me/rpc/subscribed"]:  # fmt: skip
+    for topic in [
+        f"devices/{other.pk}/attributes",
+        f"devices/{other.pk}/rpc/response/1",
+        f"devices/{mqtt_device.pk}/down/rpc/request/1",
+        f"devices/{mqtt_device.pk}/rpc/subscribed",
+        "$CONTROL/iotsite/v1",
+        "v1/devices/me/rpc/subscribed",
+    ]:
         assert client.publish(topic, b"{}").value == NOT_AUTHORIZED, topic
     for topic in [f"devices/{other.pk}/down/#", "devices/+/down/#", f"devices/{mqtt_device.pk}/attributes"]:
         assert client.subscribe(topic)[0].is_failure, topic
