@@ -85,7 +85,9 @@ def attributes_validate(*, attributes: Any, field: str = "attributes") -> dict[s
     errors: dict[str, list[str]] = {}
     for key, value in attributes.items():
         problem = key_error(key)
-        if problem is None and json_size(value) > limit:
+        if problem is None and value is None:
+            problem = "A value may not be null: delete the key instead."
+        elif problem is None and json_size(value) > limit:
             problem = f"The value is larger than {limit} bytes of JSON."
         if problem:
             errors[str(key)[:ATTRIBUTE_KEY_MAX_LENGTH]] = [problem]

@@ -43,6 +43,7 @@ def test_owner_sets_reads_and_deletes_shared_and_server_attributes(api_client, d
         ({"scope": "shared", "attributes": [1, 2]}, "attributes"),
         ({"scope": "shared", "attributes": {"": 1}}, "attributes"),
         ({"scope": "shared", "attributes": {"k" * 256: 1}}, "attributes"),
+        ({"scope": "shared", "attributes": {"gone": None}}, "attributes"),
         ({"attributes": {"a": 1}}, "scope"),
     ],
 )
