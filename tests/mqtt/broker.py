@@ -81,6 +81,15 @@ class Broker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def restart(self) -> None:
+        """Stop and start again on the same port and files, as a service restart does."""
+        self.stop()
+        config = self.log_path.with_name("mosquitto.conf")
+        mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([mosquitto, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        _wait_listening(self)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -104,13 +113,18 @@ def broker_start(data_dir: Path) -> Broker:
     with log_path.open("wb") as log:
         process = subprocess.Popen([mosquitto, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
     broker = Broker("127.0.0.1", port, process, log_path)
+    _wait_listening(broker)
+    return broker
+
+
+def _wait_listening(broker: Broker) -> None:
     deadline = time.monotonic() + 10
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return broker
+            socket.create_connection((broker.host, broker.port), timeout=0.5).close()
+            return
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
+            if broker.process.poll() is not None or time.monotonic() > deadline:
                 broker.stop()
-                raise RuntimeError(f"mosquitto did not start:\n{log_path.read_text()}") from None
+                raise RuntimeError(f"mosquitto did not start:\n{broker.log()}") from None
             time.sleep(0.02)
