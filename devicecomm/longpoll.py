@@ -31,6 +31,7 @@ from devicecomm import selectors, services
 from devicecomm.models import Command
 from devices.models import Device
 from devices.selectors import device_by_token
+from iotsite.throttling import DeviceRateThrottle
 from telemetry.selectors import iso_utc
 
 T = TypeVar("T")
@@ -79,6 +80,32 @@ async def wait_for(check: Callable[[], Awaitable[T | None]], *, timeout_s: float
         await asyncio.sleep(min(settings.DEVICE_LONG_POLL_CHECK_S, remaining))
 
 
+class _DeviceCall:
+    """What DeviceRateThrottle looks at: the device, as request.auth."""
+
+    def __init__(self, device: Device):
+        self.auth = device
+
+
+def _over_rate(device: Device) -> HttpResponse | None:
+    """429 past the device's rate (THROTTLE_DEVICE, shared with its other requests): a
+    device polling with timeout=0 in a loop must not cost a database query each time."""
+    throttle = DeviceRateThrottle()
+    if throttle.allow_request(_DeviceCall(device), None):
+        return None
+    response = JsonResponse({"detail": "Request was throttled."}, status=429)
+    response["Retry-After"] = str(max(1, round(throttle.wait() or 1)))
+    return response
+
+
+async def _authorised(token: str) -> tuple[Device | None, HttpResponse | None]:
+    """The device, or the answer that refuses the request (401, 429)."""
+    device = await _device_by_token(token=token)
+    if device is None:
+        return None, _error(401, "Invalid or revoked device token.")
+    return device, await sync_to_async(_over_rate)(device)
+
+
 def _header_token(request: HttpRequest) -> str | None:
     parts = request.headers.get("Authorization", "").split()
     if len(parts) != 2 or parts[0].lower() != "device":
@@ -118,9 +145,9 @@ def _command_for_device(command: Command) -> dict[str, Any]:
 @require_GET
 async def device_commands_poll(request: HttpRequest) -> HttpResponse:
     """GET /api/device/commands/?timeout=<s>: the next command, or 204."""
-    device = await _device_by_token(token=_header_token(request) or "")
-    if device is None:
-        return _error(401, "Invalid or revoked device token.")
+    device, refused = await _authorised(_header_token(request) or "")
+    if refused is not None or device is None:
+        return refused or _error(401, "Invalid or revoked device token.")
     try:
         timeout_s = timeout_param(request, unit=SECONDS)
     except ValueError as error:
@@ -135,9 +162,9 @@ async def device_commands_poll(request: HttpRequest) -> HttpResponse:
 @require_GET
 async def device_attribute_updates_poll(request: HttpRequest) -> HttpResponse:
     """GET /api/device/attributes/updates/?timeout=<s>: shared attributes changed meanwhile, or 204."""
-    device = await _device_by_token(token=_header_token(request) or "")
-    if device is None:
-        return _error(401, "Invalid or revoked device token.")
+    device, refused = await _authorised(_header_token(request) or "")
+    if refused is not None or device is None:
+        return refused or _error(401, "Invalid or revoked device token.")
     try:
         timeout_s = timeout_param(request, unit=SECONDS)
     except ValueError as error:
@@ -156,9 +183,9 @@ async def device_attribute_updates_poll(request: HttpRequest) -> HttpResponse:
 async def thingsboard_rpc(request: HttpRequest, device_token: str) -> HttpResponse:
     """GET /api/v1/{token}/rpc?timeout=<ms>: the next server-side RPC ({"id", "method",
     "params"}), or 408. POST: a client-side RPC, answered at once."""
-    device = await _device_by_token(token=device_token)
-    if device is None:
-        return _quiet(_error(401, "Invalid or revoked device token."))
+    device, refused = await _authorised(device_token)
+    if refused is not None or device is None:
+        return _quiet(refused or _error(401, "Invalid or revoked device token."))
     if request.method == "POST":
         return _quiet(await _client_rpc(request, device))
     try:
@@ -191,9 +218,9 @@ async def _client_rpc(request: HttpRequest, device: Device) -> HttpResponse:
 @require_GET
 async def thingsboard_attribute_updates(request: HttpRequest, device_token: str) -> HttpResponse:
     """GET /api/v1/{token}/attributes/updates?timeout=<ms>: shared attributes changed meanwhile, or 408."""
-    device = await _device_by_token(token=device_token)
-    if device is None:
-        return _quiet(_error(401, "Invalid or revoked device token."))
+    device, refused = await _authorised(device_token)
+    if refused is not None or device is None:
+        return _quiet(refused or _error(401, "Invalid or revoked device token."))
     try:
         timeout_s = timeout_param(request, unit=MILLISECONDS)
     except ValueError as error:

@@ -189,3 +189,17 @@ def test_the_wait_is_capped(device_client, settings):
     started = time.monotonic()
     assert device_client.get("/api/device/commands/", {"timeout": 3600}).status_code == 204
     assert time.monotonic() - started < 2
+
+
+def test_long_polls_count_against_the_device_rate(device_client, device_token, settings):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**original, "device": "2/min"}
+    try:
+        codes = [device_client.get("/api/device/commands/", {"timeout": 0}).status_code for _ in range(3)]
+        assert codes == [204, 204, 429]
+        response = APIClient().get(f"/api/v1/{device_token}/rpc", {"timeout": 0})
+        assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
