@@ -12,7 +12,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
+        query = self.object_list.query  # type: ignore[attr-defined]
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Reading._meta.db_table])

@@ -102,7 +102,7 @@ def readings_ingest_once(
                 raise PayloadError(
                     "This Idempotency-Key was already used for another body.", field="Idempotency-Key", status=422
                 )
-            return IngestResult(**record.response)
+            return IngestResult(**(record.response or {}))
         result = readings_ingest(device=device, readings=readings, received_at=received_at)
         record.response = result.as_json()
         record.save(update_fields=["response"])
@@ -216,7 +216,7 @@ def _store_postgresql(
                 "row_count": len(rows),
             },
         )
-        count, inserted_sensor_ids, inserted_ts = cursor.fetchone()
+        count, inserted_sensor_ids, inserted_ts = cursor.fetchone() or (0, None, None)
     return None if count == len(rows) else set(zip(inserted_sensor_ids or [], inserted_ts or [], strict=True))
 
 
@@ -265,10 +265,13 @@ def _store_sqlite(
 
 def _rollup(rows: list[tuple[int, datetime, float]], unit: str) -> dict[tuple[int, datetime], list[float]]:
     """min, max, sum, count per (sensor, bucket) of a batch."""
-    drop = {"minute": {"second": 0, "microsecond": 0}, "hour": {"minute": 0, "second": 0, "microsecond": 0}}[unit]
+    drop: dict[str, int] = {
+        "minute": {"second": 0, "microsecond": 0},
+        "hour": {"minute": 0, "second": 0, "microsecond": 0},
+    }[unit]
     buckets: dict[tuple[int, datetime], list[float]] = {}
     for sensor_id, ts, value in rows:
-        stats = buckets.get(key := (sensor_id, ts.replace(**drop)))
+        stats = buckets.get(key := (sensor_id, ts.replace(**drop)))  # type: ignore[arg-type]
         if stats is None:
             buckets[key] = [value, value, value, 1]
         else:
