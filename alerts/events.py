@@ -73,7 +73,7 @@ def _channel_ids_by_rule(rules: Sequence[AlertRule]) -> dict[int, list[int]]:
 
 def _alerts_push(*, owner_id: int, events: list[AlertEvent]) -> None:
     from alerts.selectors import alert_event_message
-    from telemetry.live import live_send
+    from live.push import live_send
 
     for event in events:
         # No device group: every live connection of the owner hears of it (the badge is

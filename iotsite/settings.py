@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "accounts",
     "devices",
     "telemetry",
+    "live",
     "alerts",
     "dashboard",
 ]
