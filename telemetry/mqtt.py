@@ -38,7 +38,6 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from devices.models import Device
 from devices.selectors import devices_with_token_by_id
 from telemetry import payloads, services
-from telemetry.views import payload_limits
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +242,7 @@ class TelemetryIngest:
     def _parse(self, messages: list[mqtt.MQTTMessage]) -> dict[Device, _DeviceBatch]:
         device_ids = {device_id for message in messages if (device_id := device_id_of_topic(message.topic)) is not None}
         devices = devices_with_token_by_id(device_ids=device_ids)
-        limits = payload_limits()
+        limits = payloads.payload_limits()
         by_device: dict[int, _DeviceBatch] = defaultdict(_DeviceBatch)
         unknown: Counter[str] = Counter()
         for message in messages:

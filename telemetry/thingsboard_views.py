@@ -13,8 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.authentication import DevicePathTokenAuthentication, IsDevice
-from telemetry.payloads import PayloadError
-from telemetry.views import ingest_body
+from telemetry.http import ingest_body
 
 
 class ThingsBoardTelemetryView(APIView):
@@ -32,10 +31,7 @@ class ThingsBoardTelemetryView(APIView):
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):
-        try:
-            ingest_body(request, request.auth, json_content_type=False)
-        except PayloadError as error:
-            return Response(error.as_json(), status=error.status)
+        ingest_body(request, request.auth, json_content_type=False)
         return Response(status=200)
 
     def finalize_response(self, request, response, *args, **kwargs):
