@@ -7,12 +7,13 @@ which refuse bad values with ImproperlyConfigured instead of guessing.
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from iotsite.local_secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -73,15 +74,6 @@ def envlist(name: str, default: str) -> list[str]:
 DEBUG = envbool("DEBUG", False)
 
 
-def _local_secret_key() -> str:
-    """For local use only: a generated key kept in a git-ignored file, stable across runs."""
-    key_file = BASE_DIR / ".secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -89,7 +81,7 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. "
             "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = _local_secret_key()
+    SECRET_KEY = local_secret_key()  # for local use only
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
