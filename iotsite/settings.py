@@ -6,6 +6,7 @@ which refuse bad values with ImproperlyConfigured instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -68,6 +69,17 @@ def envseconds(name: str, default: timedelta) -> timedelta:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+def envnetworks(name: str, default: str = "") -> list[str]:
+    """CIDRs (10.0.0.0/8, 192.168.1.20/32, fd00::/8), comma-separated; a bare address is a /32 or /128."""
+    networks = []
+    for item in envlist(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (e.g. 192.168.1.0/24)") from None
+    return networks
 
 
 DEBUG = envbool("DEBUG", False)
@@ -291,6 +303,10 @@ ALERTS_RETRY_BASE_S = envfloat("ALERTS_RETRY_BASE_S", 30)
 ALERTS_RETRY_MAX_S = envfloat("ALERTS_RETRY_MAX_S", 3600)
 ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 10)
 ALERTS_SILENCE_CHECK_S = envfloat("ALERTS_SILENCE_CHECK_S", 30)
+# Webhooks go to public addresses only (alerts/webhooks.py, docs/security.md); these
+# networks are opened besides, e.g. the LAN of a Home Assistant. Link-local and cloud
+# metadata addresses stay refused whatever is listed.
+WEBHOOK_ALLOWED_NETWORKS = envnetworks("WEBHOOK_ALLOWED_NETWORKS")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
