@@ -39,6 +39,11 @@ class ReadingRangeFilter(django_filters.FilterSet):
 class ExportFilter(ReadingRangeFilter):
     device = django_filters.NumberFilter(field_name="sensor__device_id", min_value=1)
     sensor = django_filters.CharFilter(field_name="sensor__key", max_length=64)
+    # Not a filter: the cells as stored, without the spreadsheet escaping (telemetry/export.py).
+    raw = django_filters.ChoiceFilter(choices=[(v, v) for v in ("true", "false", "1", "0")], method="keep_all")
 
     class Meta(ReadingRangeFilter.Meta):
-        fields = ["device", "sensor", "start", "end"]
+        fields = ["device", "sensor", "start", "end", "raw"]
+
+    def keep_all(self, queryset, name, value):
+        return queryset
