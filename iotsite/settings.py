@@ -406,12 +406,17 @@ if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOG_REQUESTS = envbool("LOG_REQUESTS", LOG_FORMAT == "json")
 
+# Device tokens and JWTs are masked in every line (iotsite/log.py, docs/security.md).
+LOGGING_CONFIG = "iotsite.log.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "iotsite.log.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "()": "iotsite.log.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "iotsite.log.JsonFormatter"},
     },
     "handlers": {
