@@ -2,12 +2,19 @@
 
 On PostgreSQL each sensor's rows come out of a COPY (the database formats the CSV;
 Python only forwards blocks), on SQLite from a cursor read in chunks.
+
+Sensor keys are chosen by whoever holds a device token, and a spreadsheet opening the
+file runs a cell such as `=HYPERLINK(...)` or `-2+3+cmd|...` as a formula. So the
+text cells (device name, sensor) that start like a formula get a leading `'`
+(OWASP's CSV injection rule) on both paths, unless the whole cell is a plain number;
+the value column is always a number. `?raw=true` asks for the cells as stored.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 
@@ -20,6 +27,15 @@ from telemetry.models import Sensor
 HEADER = b"device_id,device_name,sensor,timestamp,value\n"
 CHUNK_BYTES = 256 * 1024
 SQLITE_FETCH_ROWS = 5000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell with a leading ' when a spreadsheet would take it for a formula."""
+    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def export_sensors(*, user, device_id: int | None = None, sensor: str | None = None):
@@ -38,13 +54,19 @@ def export_csv(
     sensor: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    raw: bool = False,
 ) -> Iterator[bytes]:
-    """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value."""
+    """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value;
+    text cells made spreadsheet-safe unless `raw`."""
     yield HEADER
     rows_of: Callable[..., Iterator[bytes]] = _postgresql_rows if connection.vendor == "postgresql" else _sqlite_rows
     pending = bytearray()
-    for sensor_row in list(export_sensors(user=user, device_id=device_id, sensor=sensor)):
-        for block in rows_of(*sensor_row, start, end):
+    for sensor_id, sensor_device_id, device_name, key in list(
+        export_sensors(user=user, device_id=device_id, sensor=sensor)
+    ):
+        if not raw:
+            device_name, key = spreadsheet_safe(device_name), spreadsheet_safe(key)
+        for block in rows_of(sensor_id, sensor_device_id, device_name, key, start, end):
             pending += block
             if len(pending) >= CHUNK_BYTES:
                 yield bytes(pending)
