@@ -24,7 +24,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from devicecomm import publish, topics
 from devicecomm.models import Attribute, Command
 from devices.models import Device
-from telemetry.live import live_send
+from live.push import live_send
 from telemetry.selectors import iso_utc
 
 logger = logging.getLogger(__name__)
