@@ -175,7 +175,7 @@ class DeviceCommWorker:
             answer = services.client_rpc_answer(device=device, method=call.get("method"), params=call.get("params"))
             self._answer(topics.client_rpc_response(device.pk, uplink.request_id or ""), answer)
         elif uplink.kind == topics.RPC_SUBSCRIBED:
-            services.commands_resend_persistent(device_id=device.pk)
+            services.commands_resend_persistent(device=device)
 
     def _answer(self, topic: str, payload: Any) -> None:
         self._client.publish(topic, orjson.dumps(payload), qos=1)

@@ -201,8 +201,12 @@ def command_message(command: Command) -> dict[str, Any]:
     return {"method": command.method, "params": command.params}
 
 
-def commands_send_mqtt(*, commands: list[Command]) -> None:
-    """Publish commands to their device's request topic; those the broker took are sent."""
+def commands_send_mqtt(*, commands: list[Command], subscriber_seen: bool = False) -> None:
+    """Publish commands to their device's request topic; those the broker took are sent.
+
+    `subscriber_seen`: the device has just subscribed to its commands, so the broker has
+    somewhere to deliver them. Only then is a persistent one-way command done with;
+    published before, it may have found nobody, and waits to be sent again."""
     now = timezone.now()
     commands = [command for command in commands if command.finished_at is None and command.expires_at > now]
     if not commands or not publish.mqtt_enabled():
@@ -213,10 +217,10 @@ def commands_send_mqtt(*, commands: list[Command]) -> None:
     if not publish.downlink_publish(messages):
         return
     for command in commands:
-        _command_handed(command=command, state=Command.SENT, at=now)
+        _command_handed(command=command, state=Command.SENT, at=now, subscriber_seen=subscriber_seen)
 
 
-def _command_handed(*, command: Command, state: str, at: datetime) -> bool:
+def _command_handed(*, command: Command, state: str, at: datetime, subscriber_seen: bool = False) -> bool:
     """Record a hand-over; False when the command finished meanwhile (another path took it)."""
     updates: dict[str, Any] = {"attempts": F("attempts") + 1, "state": state}
     if state == Command.SENT:
@@ -225,7 +229,7 @@ def _command_handed(*, command: Command, state: str, at: datetime) -> bool:
         updates["delivered_at"] = at
     # Only from queued or sent: an HTTP delivery never steps back to "sent".
     claimed = Command.objects.filter(pk=command.pk, finished_at__isnull=True, state__in=[Command.QUEUED, Command.SENT])
-    if command.oneway:
+    if command.oneway and (state == Command.DELIVERED or not command.persistent or subscriber_seen):
         updates["finished_at"] = at  # nothing more will come of it
     claimed_it = bool(claimed.update(**updates))
     command.refresh_from_db()  # a fast device may have answered already
@@ -294,19 +298,19 @@ def commands_expire(*, device: Device | None = None) -> int:
     return count
 
 
-def commands_resend_persistent(*, device_id: int) -> int:
+def commands_resend_persistent(*, device: Device) -> int:
     """The device (re)subscribed to its commands: send its open persistent ones again.
     This is what makes persistent commands at-least-once over MQTT."""
-    commands_expire(device=Device(pk=device_id))
+    commands_expire(device=device)
     pending = list(
         Command.objects.filter(
-            device_id=device_id,
+            device=device,
             persistent=True,
             finished_at__isnull=True,
             state__in=[Command.QUEUED, Command.SENT],
         ).order_by("id")
     )
-    commands_send_mqtt(commands=pending)
+    commands_send_mqtt(commands=pending, subscriber_seen=True)
     return len(pending)
 
 

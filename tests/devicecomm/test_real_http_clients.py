@@ -122,6 +122,9 @@ def test_thingsboard_python_http_sdk(live_server, device_and_token, settings):
     sdk.unsubscribe("rpc")
     sdk.stop_publish_worker()
     time.sleep(1.5)  # the SDK's poll in flight ends before the test database goes
+    # The SDK keeps its HTTP session (and so a server thread) open and has no close():
+    # close it here, or the server thread ends in a later test, on its database.
+    sdk._TBHTTPDevice__session.close()
 
 
 def test_an_empty_telemetry_object_is_thingsboards_connection_test(device_token):

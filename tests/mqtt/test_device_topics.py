@@ -188,3 +188,19 @@ def test_a_persistent_command_waits_for_the_device_and_a_plain_one_does_not(
     assert [json.loads(m.payload)["method"] for m in client.received] == ["calibrate"]
     assert comm.counts["rpc/subscribed"] == 1
     assert Command.objects.get(pk=waiting.pk).attempts == 2  # sent again: at least once
+
+
+def test_a_persistent_oneway_command_is_done_once_the_device_has_subscribed(
+    mqtt_device, mqtt_token, connect_device, devicecomm_thread
+):
+    comm = devicecomm_thread().worker
+    command = services.command_create(device=mqtt_device, method="beep", persistent=True, oneway=True, timeout_s=600)
+    command.refresh_from_db()
+    assert (command.state, command.finished_at) == ("sent", None)  # published to nobody: it waits
+
+    client = connect_device(mqtt_device.pk, mqtt_token)
+    client.subscribe(f"devices/{mqtt_device.pk}/down/rpc/request/+")
+    wait_until(lambda: client.received, what="the one-way command")
+    wait_until(lambda: comm.counts["rpc/subscribed"] == 1, what="the subscription notice")
+    command.refresh_from_db()
+    assert command.state == "sent" and command.finished_at is not None

@@ -9,6 +9,9 @@ import { showToast } from "./toasts.js";
 const root = document.querySelector("[data-device-control]");
 const OWNER_SCOPES = new Set(["shared", "server"]);
 const HISTORY_SIZE = 50;
+// A live message can be lost (a send timing out under load, a reconnect): while a
+// command is still open, the list is also fetched again this often.
+const OPEN_COMMANDS_REFRESH_MS = 5000;
 
 /** JSON if it parses, else the text itself as a string. */
 function parseValue(text) {
@@ -54,6 +57,15 @@ class DeviceControl {
     this.renderCommands();
     this.stream = new LiveStream({ onMessage: (message) => this.onLive(message) });
     this.stream.subscribe(this.deviceId);
+    setInterval(() => this.refreshOpenCommands(), OPEN_COMMANDS_REFRESH_MS);
+  }
+
+  async refreshOpenCommands() {
+    if (document.hidden || ![...this.commands.values()].some((command) => command.finished_at === null)) return;
+    const response = await api(`${this.base}/commands/?limit=${HISTORY_SIZE}`);
+    if (!response.ok) return;
+    for (const command of response.data.results) this.commands.set(command.id, command);
+    this.renderCommands();
   }
 
   onLive(message) {
