@@ -193,10 +193,11 @@ def ingest_thread(mqtt_settings) -> Iterator[Callable[..., IngestThread]]:
 
 
 class IngestProcess:
-    """`manage.py mqtt_ingest` as a real process on the test's PostgreSQL database."""
+    """`manage.py mqtt_ingest` (or another MQTT worker command) as a real process on the
+    test's PostgreSQL database."""
 
-    def __init__(self, broker: Broker, client_id: str, log_path: Path):
-        self.broker, self.client_id, self.log_path = broker, client_id, log_path
+    def __init__(self, broker: Broker, client_id: str, log_path: Path, command: str = "mqtt_ingest"):
+        self.broker, self.client_id, self.log_path, self.command = broker, client_id, log_path, command
         self.process: subprocess.Popen | None = None
 
     def start(self) -> IngestProcess:
@@ -214,7 +215,7 @@ class IngestProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "mqtt_ingest", "--client-id", self.client_id],
+                [sys.executable, "manage.py", self.command, "--client-id", self.client_id],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -243,9 +244,10 @@ def ingest_process(broker, mqtt_settings, tmp_path) -> Iterator[Callable[..., In
         pytest.skip("worker processes need a database other processes can share: run with DATABASE_URL=postgres://...")
     processes: list[IngestProcess] = []
 
-    def start(client_id: str) -> IngestProcess:
+    def start(client_id: str, command: str = "mqtt_ingest") -> IngestProcess:
         # A log file per start: a restarted worker's "connected" line must be its own.
-        process = IngestProcess(broker, client_id, tmp_path / f"{client_id}-{len(processes)}.log").start()
+        log_path = tmp_path / f"{client_id}-{len(processes)}.log"
+        process = IngestProcess(broker, client_id, log_path, command).start()
         processes.append(process)
         return process
 
