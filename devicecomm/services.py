@@ -314,6 +314,22 @@ def commands_resend_persistent(*, device: Device) -> int:
     return len(pending)
 
 
+def commands_prune(*, older_than: timedelta, batch: int = 5000) -> int:
+    """Delete finished commands whose end lies further back than `older_than`, in small
+    batches (each its own short transaction) so devices are never held up."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        ids = list(
+            Command.objects.filter(finished_at__isnull=False, finished_at__lt=cutoff).values_list("pk", flat=True)[
+                :batch
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += Command.objects.filter(pk__in=ids).delete()[0]
+
+
 def commands_stop_on_revoke(sender: Any, *, device: Device, **kwargs: Any) -> None:
     """A revoked device can no longer fetch or answer: its open commands fail now."""
     now = timezone.now()

@@ -409,6 +409,8 @@ COMMAND_MAX_PARAMS_BYTES = envint("COMMAND_MAX_PARAMS_BYTES", 16 * 1024)
 COMMAND_MAX_RESPONSE_BYTES = envint("COMMAND_MAX_RESPONSE_BYTES", 64 * 1024)
 COMMAND_DEFAULT_TIMEOUT_S = envint("COMMAND_DEFAULT_TIMEOUT_S", 60)
 COMMAND_MAX_TIMEOUT_S = envint("COMMAND_MAX_TIMEOUT_S", 7 * 24 * 3600)
+# Finished commands are kept this many days for their history (`manage.py prune_commands`); 0 keeps all.
+COMMAND_HISTORY_DAYS = envint("COMMAND_HISTORY_DAYS", 90)
 # HTTP long-polls (commands, shared attribute updates) are async views: waiting costs no
 # thread under ASGI. A device's requested timeout is capped at DEVICE_LONG_POLL_MAX_S, and
 # the database is looked at every DEVICE_LONG_POLL_CHECK_S while it waits.
