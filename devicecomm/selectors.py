@@ -9,11 +9,6 @@ from devicecomm.models import Attribute, Command
 from devices.models import Device
 
 
-def attributes_of_device(*, device: Device, scope: str | None = None) -> QuerySet[Attribute]:
-    attributes = Attribute.objects.filter(device=device)
-    return attributes.filter(scope=scope) if scope else attributes
-
-
 def attributes_by_scope(*, device: Device, scopes: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """{"client": {...}, "shared": {...}, "server": {...}} for the scopes asked."""
     found: dict[str, dict[str, Any]] = {scope: {} for scope in scopes}

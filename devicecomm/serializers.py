@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from devicecomm.models import Attribute, Command
+from devicecomm.models import Command
 
 
 class AttributesSetSerializer(serializers.Serializer):
@@ -44,15 +44,3 @@ class CommandSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-
-class DeviceCommandSerializer(serializers.ModelSerializer):
-    """A command as the device receives it over HTTP."""
-
-    class Meta:
-        model = Command
-        fields = ["id", "method", "params", "oneway", "expires_at"]
-        read_only_fields = fields
-
-
-SCOPE_CHOICES = [scope for scope, _label in Attribute.SCOPES]
