@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "devices",
     "telemetry",
     "alerts",
+    "protocols",
     "dashboard",
 ]
 
