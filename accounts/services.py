@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-User = get_user_model()
+from accounts.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
 

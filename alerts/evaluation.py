@@ -87,8 +87,8 @@ def _rules_for_device(device_id: int) -> dict[str, tuple[AlertRule, ...]]:
         # alerts_rule_device_sensor serves this, once per device per process.
         rules = AlertRule.objects.filter(device_id=device_id, kind=AlertRule.BOUNDS, enabled=True)
         for rule in rules.prefetch_related("channels").order_by("id"):
-            rule.channel_ids = [channel.pk for channel in rule.channels.all()]
-            rule._prefetched_objects_cache = {}
+            rule.channel_ids = [channel.pk for channel in rule.channels.all()]  # type: ignore[attr-defined]
+            rule._prefetched_objects_cache = {}  # type: ignore[attr-defined]
             by_sensor[rule.sensor].append(rule)
         cached = {sensor: tuple(rules) for sensor, rules in by_sensor.items()}
         if len(_rules_by_device) >= RULE_CACHE_DEVICES:

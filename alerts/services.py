@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from alerts.evaluation import Transition, rule_set_changed
 from alerts.models import AlertEvent, AlertRule, Notification, NotificationChannel, webhook_secret
 from devices.models import Device
@@ -76,7 +76,7 @@ def alert_rule_delete(*, rule: AlertRule) -> None:
 
 
 def notification_channel_create(
-    *, owner: AbstractBaseUser, kind: str, name: str = "", address: str = "", url: str = "", secret: str = ""
+    *, owner: User, kind: str, name: str = "", address: str = "", url: str = "", secret: str = ""
 ) -> NotificationChannel:
     if kind == NotificationChannel.WEBHOOK and not secret:
         secret = webhook_secret()
@@ -127,7 +127,7 @@ def alert_transitions_record(*, transitions: Sequence[Transition]) -> list[Alert
             [
                 Notification(event=event, channel_id=channel_id, next_attempt_at=now)
                 for event in events
-                for channel_id in channel_ids_by_rule[event.rule_id]
+                for channel_id in channel_ids_by_rule[event.rule_id]  # type: ignore[index]
             ]
         )
     events_by_owner: dict[int, list[AlertEvent]] = defaultdict(list)
@@ -183,7 +183,7 @@ def _events_and_outbox_insert_postgresql(
     events: list[AlertEvent], channel_ids_by_rule: dict[int, list[int]], now
 ) -> None:
     pairs = [(rule_id, channel_id) for rule_id, ids in channel_ids_by_rule.items() for channel_id in ids]
-    columns = [
+    columns: list[list[Any]] = [
         list(range(len(events))),
         [e.rule_id for e in events],
         [e.device_id for e in events],

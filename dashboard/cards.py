@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -112,7 +112,7 @@ def _headline_sensor(sensors: list[SensorSummary]) -> SensorSummary | None:
     for sensor in heard:
         if sensor.key == DEFAULT_SENSOR:
             return sensor
-    return max(heard, key=lambda sensor: sensor.last_ts, default=None)
+    return max(heard, key=lambda sensor: sensor.last_ts or datetime.min.replace(tzinfo=UTC), default=None)
 
 
 def device_card(

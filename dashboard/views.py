@@ -76,7 +76,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error("username", username_taken_message(form.cleaned_data["username"]))
         else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            messages.success(request, f"Welcome, {user.username}. Add your first device to get started.")
+            name = form.cleaned_data["username"]
+            messages.success(request, f"Welcome, {name}. Add your first device to get started.")
             return redirect(_safe_next(request))
     return _render_login(request, login_form=LoginForm(request), signup_form=form, status=400)
 
@@ -132,7 +133,7 @@ def device_new(request: HttpRequest) -> HttpResponse:
                 config=form.cleaned_data["config"],
             )
         except ApiValidationError as error:  # a name clash that raced our check
-            for field, problems in error.detail.items():
+            for field, problems in error.detail.items():  # type: ignore[union-attr]
                 form.add_error(field if field in form.fields else None, [str(problem) for problem in problems])
         else:
             messages.success(request, f"“{device.name}” is ready. Give it the token below.")

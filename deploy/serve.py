@@ -84,7 +84,7 @@ def command_exists(env: dict[str, str], name: str) -> bool:
 class Supervisor:
     def __init__(self, env: dict[str, str]):
         self.env = env
-        self.processes: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.processes: dict[str, tuple[list[str], dict[str, str], subprocess.Popen]] = {}
         self.stopping = False
 
     def start(self, name: str, command: list[str], **env: str) -> None:
@@ -154,7 +154,7 @@ def main() -> None:
             "--ws-max-size",
             env.get("WS_MAX_BYTES", "65536"),
         ],
-        # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
+        # ASGI runs sync code in threads: a pool, never persistent connections, which would leak one per thread.
         DB_CONN_MAX_AGE="0",
         DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4",
     )

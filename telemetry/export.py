@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
@@ -41,7 +41,7 @@ def export_csv(
 ) -> Iterator[bytes]:
     """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value."""
     yield HEADER
-    rows_of = _postgresql_rows if connection.vendor == "postgresql" else _sqlite_rows
+    rows_of: Callable[..., Iterator[bytes]] = _postgresql_rows if connection.vendor == "postgresql" else _sqlite_rows
     pending = bytearray()
     for sensor_row in list(export_sensors(user=user, device_id=device_id, sensor=sensor)):
         for block in rows_of(*sensor_row, start, end):
@@ -59,7 +59,7 @@ async def export_csv_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     own thread (thread-sensitive, so the database connection and the open COPY stay
     that thread's), one at a time."""
     next_block = sync_to_async(next, thread_sensitive=True)
-    while (block := await next_block(chunks, None)) is not None:
+    while (block := await next_block(chunks, None)) is not None:  # type: ignore[call-arg]
         yield block
 
 

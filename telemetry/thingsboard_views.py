@@ -4,7 +4,7 @@
 `{"ts": <ms>, "values": {...}}`, or an array of either; all are forms our telemetry
 parser knows) and answers as ThingsBoard does: 200 with an empty body once stored, 401
 for an unknown or revoked token, 400 for a bad body (with our JSON error naming the
-field). The token rides in the path: README, "ThingsBoard-compatible HTTP".
+field). The token rides in the path: docs/api.md, "ThingsBoard-compatible HTTP".
 """
 
 from drf_spectacular.types import OpenApiTypes
