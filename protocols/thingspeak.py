@@ -11,6 +11,7 @@ entry number of the device, counted like a ThingSpeak channel's entry_id.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from telemetry import payloads, services
 from telemetry.payloads import PayloadError, PayloadLimits
 
 FIELDS = [f"field{number}" for number in range(1, 9)]
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,10 @@ def update(*, device: Device, params: dict[str, Any], now: datetime, limits: Pay
 
 
 def _number(raw: str, *, field: str) -> float:
-    try:
-        number = float(raw.strip())
-    except ValueError:
-        raise PayloadError(f"Must be a number, not {raw[:40]!r}.", field=field) from None
+    # Python's float() also takes "1_000", "nan" and "infinity": a decimal number only.
+    if not NUMBER.fullmatch(raw.strip()):
+        raise PayloadError(f"Must be a number, not {raw[:40]!r}.", field=field)
+    number = float(raw)
     if not math.isfinite(number):
         raise PayloadError("Must be a finite number.", field=field)
     return number
