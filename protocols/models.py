@@ -46,6 +46,9 @@ class BridgedDevice(models.Model):
     broker = models.ForeignKey(BridgeBroker, on_delete=models.CASCADE, related_name="bridged_devices")
     identifier = models.CharField(max_length=255)
     device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="bridged_from")
+    # The name the bridge gave the device: renamed from a later, better discovery only
+    # while the owner has not renamed it.
+    discovered_name = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         constraints = [
