@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +27,29 @@ logger = logging.getLogger(__name__)
 PASSWORD_PURPOSE = b"iotsite bridge broker password"
 STATUS_MAX_LENGTH = 200
 NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "::1", "[::1]", "0.0.0.0"}
+
+
+def broker_host_errors(host: str) -> list[str]:
+    """Why a broker address cannot be used (empty when it can). Loopback addresses are
+    refused unless BRIDGE_ALLOW_LOOPBACK: on a shared server they reach the server's own
+    services, not the owner's broker."""
+    host = host.strip()
+    if not HOSTNAME.match(host):
+        return ["Enter a host name or IP address, without scheme or port (e.g. 192.168.1.10)."]
+    if not settings.BRIDGE_ALLOW_LOOPBACK and (host.lower() in LOOPBACK_HOSTS or host.startswith("127.")):
+        return ["This address is the server itself; enter your broker's address on your network."]
+    return []
+
+
+def discovery_prefix_errors(prefix: str) -> list[str]:
+    prefix = prefix.strip().strip("/")
+    if not prefix or any(char in prefix for char in "+#\x00") or len(prefix) > 100:
+        return ["Enter a topic prefix without wildcards (Home Assistant's default is homeassistant)."]
+    return []
 
 
 def broker_create(

@@ -2,6 +2,7 @@
 
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from protocols.bridge.worker import Bridge
@@ -12,7 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reload-interval", type=float, default=10.0, help="seconds between reads of the broker list"
+            "--reload-interval",
+            type=float,
+            default=settings.BRIDGE_RELOAD_INTERVAL.total_seconds(),
+            help="seconds between reads of the broker list",
         )
 
     def handle(self, *args, **options):
