@@ -138,6 +138,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
+    "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",

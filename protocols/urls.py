@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from protocols import views
+from protocols import metrics, views
 from protocols.bridge import pages
 from protocols.bridge.views import BridgeBrokerViewSet
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("ping", views.InfluxPingView.as_view(), name="influxdb-ping"),
     path("update", views.ThingSpeakUpdateView.as_view(), name="thingspeak-update"),
     path("update.json", views.ThingSpeakUpdateJsonView.as_view(), name="thingspeak-update-json"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     *router.urls,
     path("bridges/", pages.bridges, name="bridges"),
     path("bridges/<int:pk>/delete/", pages.bridge_delete, name="bridge-delete"),

@@ -25,6 +25,7 @@ from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
 from protocols.bridge import discovery, selectors, services, templates
+from protocols.metrics import BRIDGE_QUEUE
 from protocols.models import BridgeBroker
 from telemetry.payloads import PayloadError
 
@@ -164,7 +165,9 @@ class Bridge:
                 try:
                     item = self.inbox.get(timeout=0.2)
                 except queue.Empty:
+                    BRIDGE_QUEUE.set(0)
                     continue
+                BRIDGE_QUEUE.set(self.inbox.qsize())
                 self.handle(item)
                 if time.monotonic() >= next_stats:
                     logger.info("MQTT bridge: %s", self.counts.as_dict())

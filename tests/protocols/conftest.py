@@ -1,3 +1,5 @@
+from functools import partial
+
 import pytest
 
 
@@ -16,3 +18,9 @@ def tight_rates(settings):
     yield rates
     SimpleRateThrottle.THROTTLE_RATES = original
     api_settings.reload()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what the block left for after the commit."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
