@@ -9,6 +9,7 @@ class ProtocolsConfig(AppConfig):
     name = "protocols"
 
     def ready(self) -> None:
+        import protocols.schema  # noqa: F401  (registers the protocols' credentials with the schema)
         from protocols import metrics
 
         metrics.register_hooks()

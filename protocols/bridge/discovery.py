@@ -34,6 +34,7 @@ ABBREVIATIONS = {
 DEVICE_ABBREVIATIONS = {"ids": "identifiers", "cns": "connections", "mf": "manufacturer", "mdl": "model"}
 DEVICE_NAME_MAX_LENGTH = 100
 UNIT_MAX_LENGTH = 32
+TOPIC_MAX_LENGTH = 512  # BridgedEntity's topic columns
 
 
 class DiscoveryError(Exception):
@@ -66,6 +67,8 @@ def discovery_filters(prefix: str) -> list[str]:
 
 
 def parse_topic(topic: str, *, prefix: str) -> DiscoveryTopic | None:
+    if len(topic) > TOPIC_MAX_LENGTH:
+        return None
     levels = topic.split("/")
     prefix_levels = prefix.split("/")
     if levels[: len(prefix_levels)] != prefix_levels or levels[-1] != "config":
@@ -93,6 +96,8 @@ def parse_config(where: DiscoveryTopic, payload: bytes) -> Entity:
     state_topic = config.get("state_topic")
     if not isinstance(state_topic, str) or not state_topic or "+" in state_topic or "#" in state_topic:
         raise DiscoveryError("no usable state_topic")
+    if len(state_topic) > TOPIC_MAX_LENGTH:
+        raise DiscoveryError(f"state_topic longer than {TOPIC_MAX_LENGTH} characters")
     template = config.get("value_template")
     unit = config.get("unit_of_measurement")
     return Entity(

@@ -219,6 +219,10 @@ class Bridge:
             logger.error(
                 "MQTT bridge: broker %s, %s: not stored: %s", item.broker_id, getattr(item, "topic", ""), error
             )
+        except Exception:
+            # One odd message must not stop every owner's bridge: log it whole and go on.
+            self.counts.failed += 1
+            logger.exception("MQTT bridge: broker %s, %s: failed", item.broker_id, getattr(item, "topic", ""))
 
     def _discovery(self, link: BrokerLink, message: _Message, where: discovery.DiscoveryTopic) -> None:
         if where.component not in discovery.COMPONENTS:

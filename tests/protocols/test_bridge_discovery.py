@@ -129,7 +129,15 @@ def test_topics_that_are_not_discovery(topic):
 
 @pytest.mark.parametrize(
     "payload",
-    [b"not json", b"[1]", b'{"name": "x"}', b'{"state_topic": ""}', b'{"state_topic": "a/+/b"}', b'{"state_topic": 5}'],
+    [
+        b"not json",
+        b"[1]",
+        b'{"name": "x"}',
+        b'{"state_topic": ""}',
+        b'{"state_topic": "a/+/b"}',
+        b'{"state_topic": 5}',
+        b'{"state_topic": "' + b"t" * 600 + b'"}',
+    ],
 )
 def test_a_discovery_payload_the_bridge_cannot_use(payload):
     where = discovery.parse_topic("homeassistant/sensor/dev/temp/config", prefix="homeassistant")
@@ -252,3 +260,43 @@ def test_a_device_the_owner_renamed_keeps_its_name(broker, user):
 
     device.refresh_from_db()
     assert device.name == "Printer plug"
+
+
+def test_esphome_style_discovery_with_a_base_topic_at_the_start():
+    where = discovery.parse_topic(
+        "homeassistant/sensor/livingroom/livingroom_temperature/config", prefix="homeassistant"
+    )
+    payload = (
+        b'{"dev_cla":"temperature","unit_of_meas":"\xc2\xb0C","stat_cla":"measurement","name":"Temperature",'
+        b'"stat_t":"~/sensor/temperature/state","avty_t":"~/status","uniq_id":"ESPsensortemperature",'
+        b'"dev":{"ids":"a4cf12b3c4d5","name":"livingroom","sw":"esphome v2023.12.5","mdl":"esp32dev","mf":"espressif"},'
+        b'"~":"livingroom"}'
+    )
+    entity = discovery.parse_config(where, payload)
+    assert (entity.device_identifier, entity.device_name, entity.sensor_key) == (
+        "a4cf12b3c4d5",
+        "livingroom",
+        "livingroom_temperature",
+    )
+    assert entity.state_topic == "livingroom/sensor/temperature/state"
+    assert entity.unit == "\u00b0C"
+    assert entity.value_template == ""
+
+
+@pytest.mark.django_db
+def test_a_message_that_breaks_a_service_does_not_stop_the_worker(broker, monkeypatch, caplog):
+    from protocols.bridge import worker as worker_module
+
+    bridge = worker_module.Bridge()
+    link = worker_module.BrokerLink(broker=broker, inbox=bridge.inbox)
+    bridge.links[broker.pk] = link
+
+    def broken(**kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(services, "entity_discovered", broken)
+    message = worker_module._Message(broker.pk, "homeassistant/sensor/x/t/config", b'{"state_topic": "s"}')
+    bridge.handle(message)
+
+    assert bridge.counts.failed == 1
+    assert "boom" in caplog.text
