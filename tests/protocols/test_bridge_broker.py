@@ -37,15 +37,16 @@ RECORDED = Path(__file__).parent / "recorded"
 class PasswordBroker:
     """A Mosquitto of the kind an owner runs beside Home Assistant: a password file."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, *, tls_files: tuple[Path, Path] | None = None):
         self.host, self.port = "127.0.0.1", free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
         passwords = data_dir / "passwords"
         subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), USERNAME, PASSWORD], check=True)
         passwords.chmod(0o600)
         config = data_dir / "mosquitto.conf"
+        tls = f"certfile {tls_files[0]}\nkeyfile {tls_files[1]}\n" if tls_files else ""
         config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\n"
+            f"listener {self.port} 127.0.0.1\n{tls}allow_anonymous false\npassword_file {passwords}\n"
             f"persistence false\nuser {getpass.getuser()}\nlog_dest stderr\n"
         )
         self.log_path = data_dir / "mosquitto.log"
@@ -224,3 +225,84 @@ def test_a_broker_added_while_the_bridge_runs_is_connected(ha_broker, user, brid
         owner=user, name="Later", host=ha_broker.host, port=ha_broker.port, username=USERNAME, password=PASSWORD
     )
     wait_until(lambda: bridge.statuses.get(broker.pk) == "connected", what="the new broker")
+
+
+def certificate_authority(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA of the test's own and a server certificate for 127.0.0.1: (ca, cert, key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iotsite test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    paths[2].chmod(0o600)
+    return paths
+
+
+def test_a_tls_broker_is_reached_over_tls(tmp_path, user, bridge_thread, monkeypatch):
+    if not shutil.which("mosquitto_passwd"):
+        pytest.skip("Debian's mosquitto is not installed (make test installs it)")
+    ca, cert, key = certificate_authority(tmp_path / "pki")
+    # The bridge trusts the system's authorities; here the system's are the test CA.
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    tls_broker = PasswordBroker(tmp_path / "tls-broker", tls_files=(cert, key))
+    try:
+        over_tls = services.broker_create(
+            owner=user,
+            name="TLS",
+            host=tls_broker.host,
+            port=tls_broker.port,
+            tls=True,
+            username=USERNAME,
+            password=PASSWORD,
+        )
+        plain_to_tls = services.broker_create(
+            owner=user,
+            name="Plain",
+            host=tls_broker.host,
+            port=tls_broker.port,
+            tls=False,
+            username=USERNAME,
+            password=PASSWORD,
+        )
+        bridge = bridge_thread().bridge
+        wait_until(lambda: bridge.statuses.get(over_tls.pk) == "connected", what="the TLS connection")
+        wait_until(lambda: plain_to_tls.pk in bridge.statuses, what="the plain attempt")
+        assert bridge.statuses[plain_to_tls.pk] != "connected"
+    finally:
+        tls_broker.stop()
