@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.authentication import IsDevice
+from iotsite.errors import DomainError
 from protocols import influxdb, thingspeak
 from protocols.authentication import (
     InfluxV1Authentication,
@@ -22,7 +23,8 @@ from protocols.authentication import (
     ThingSpeakKeyAuthentication,
 )
 from telemetry import payloads, services
-from telemetry.views import payload_limits, read_body
+from telemetry.http import read_body
+from telemetry.payloads import payload_limits
 
 INFLUX_VERSION = "2.7.0-iotsite"  # what /ping answers in X-Influxdb-Version: clients only log it
 _INFLUX_CODES = {401: "unauthorized", 405: "method not allowed", 413: "request too large", 429: "too many requests"}
@@ -118,8 +120,9 @@ class InfluxWriteView(APIView):
     def handle_exception(self, exc):
         """DRF's answer (status, WWW-Authenticate, Retry-After) in InfluxDB's words."""
         response = super().handle_exception(exc)
-        if isinstance(exc, exceptions.APIException):
-            message = "unauthorized access" if response.status_code == 401 else str(exc.detail)
+        if isinstance(exc, exceptions.APIException | DomainError):
+            detail = exc.message if isinstance(exc, DomainError) else str(exc.detail)
+            message = "unauthorized access" if response.status_code == 401 else detail
             response.data = self.error_response(
                 {"code": _code(response.status_code), "message": message}, status=response.status_code
             ).data
@@ -220,7 +223,7 @@ class ThingSpeakUpdateView(APIView):
         return HttpResponse(str(entry.entry_id), content_type="text/plain; charset=utf-8")
 
     def handle_exception(self, exc):
-        if isinstance(exc, (exceptions.APIException, payloads.PayloadError)):
+        if isinstance(exc, exceptions.APIException | DomainError):
             # ThingSpeak answers every refused update with 200 and the entry number 0;
             # its firmware libraries read exactly that.
             return HttpResponse("0", content_type="text/plain; charset=utf-8")

@@ -11,6 +11,7 @@ from functools import partial
 import psycopg
 from django.db import IntegrityError, OperationalError, transaction
 
+from devices.config import DeviceConfig
 from devices.models import Device
 from telemetry import hooks, storage
 from telemetry.models import IdempotencyRecord, Sensor
@@ -137,13 +138,7 @@ def _sensor_ids_remember(device_id: int, ids: dict[str, int]) -> None:
 
 
 def _default_unit(device: Device, key: str) -> str:
-    config = device.config if isinstance(device.config, dict) else {}
-    units = config.get("units")
-    if isinstance(units, dict) and isinstance(units.get(key), str):
-        return units[key][:32]
-    if key == DEFAULT_SENSOR and isinstance(config.get("unit"), str):
-        return config["unit"][:32]
-    return ""
+    return DeviceConfig.of(device.config).unit_of(key, default_sensor=DEFAULT_SENSOR)
 
 
 @transaction.atomic
