@@ -181,9 +181,14 @@ class InfluxPingView(APIView):
     head = get
 
 
+@extend_schema(exclude=True)
 class ThingSpeakUpdateView(APIView):
     """ThingSpeak's `GET/POST /update?api_key=&field1=…&field8=&created_at=`: the entry
-    number as plain text, or `0` when the update is refused (bad key, bad value, rate)."""
+    number as plain text, or `0` when the update is refused.
+
+    Out of the OpenAPI schema: it answers in ThingSpeak's terms, not ours (a refused
+    key is 400 and `0`, not 401 and JSON), so it is documented in docs/protocols.md.
+    """
 
     authentication_classes = [ThingSpeakKeyAuthentication]
     permission_classes = [IsDevice]
@@ -195,23 +200,9 @@ class ThingSpeakUpdateView(APIView):
         request._thingspeak_form = thingspeak.form_of(body, content_type=request.content_type or "")
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("api_key", str, description="the device token"),
-            *[OpenApiParameter(f"field{n}", str) for n in range(1, 9)],
-            OpenApiParameter("created_at", str, description="ISO 8601; UTC unless it has an offset"),
-        ],
-        responses={(200, "text/plain"): OpenApiTypes.STR},
-        summary="ThingSpeak-compatible update (entry number, or 0 when refused)",
-    )
     def get(self, request):
         return self._update(request)
 
-    @extend_schema(
-        request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
-        responses={(200, "text/plain"): OpenApiTypes.STR},
-        summary="ThingSpeak-compatible update (entry number, or 0 when refused)",
-    )
     def post(self, request):
         return self._update(request)
 
@@ -224,9 +215,11 @@ class ThingSpeakUpdateView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.APIException | DomainError):
-            # ThingSpeak answers every refused update with 200 and the entry number 0;
-            # its firmware libraries read exactly that.
-            return HttpResponse("0", content_type="text/plain; charset=utf-8")
+            # ThingSpeak answers a refused update with the entry number 0: status 400 for a
+            # bad key, 200 for an update it did not insert (rate, value). Its Arduino
+            # library reads these as "bad API key" and "not inserted".
+            bad_key = isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated)
+            return HttpResponse("0", status=400 if bad_key else 200, content_type="text/plain; charset=utf-8")
         return super().handle_exception(exc)
 
 

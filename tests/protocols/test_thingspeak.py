@@ -99,9 +99,9 @@ def test_update_json_answers_the_entry(anon_client, device, device_token):
         "api_key=iotd_" + "x" * 43 + "&field1=1",
     ],
 )
-def test_a_missing_or_wrong_key_answers_0_and_stores_nothing(anon_client, device, query):
+def test_a_missing_or_wrong_key_answers_0_with_a_400_and_stores_nothing(anon_client, device, query):
     response = update(anon_client, query)
-    assert (response.status_code, response.content) == (200, b"0")
+    assert (response.status_code, response.content) == (400, b"0")
     assert not Reading.objects.exists()
 
 
@@ -146,12 +146,18 @@ def test_a_body_past_the_limit_answers_0(anon_client, device, device_token, sett
 
 def test_a_revoked_key_answers_0(anon_client, device, device_token):
     device_token_revoke(device=device)
-    assert update(anon_client, f"api_key={device_token}&field1=1").content == b"0"
+    response = update(anon_client, f"api_key={device_token}&field1=1")
+    assert (response.status_code, response.content) == (400, b"0")
 
 
 def test_past_the_device_rate_the_answer_is_0(anon_client, device, device_token, tight_rates):
-    answers = [update(anon_client, f"api_key={device_token}&field1={n}").content for n in range(4)]
-    assert answers == [b"1", b"2", b"3", b"0"]
+    answers = [update(anon_client, f"api_key={device_token}&field1={n}") for n in range(4)]
+    assert [(answer.status_code, answer.content) for answer in answers] == [
+        (200, b"1"),
+        (200, b"2"),
+        (200, b"3"),
+        (200, b"0"),
+    ]
     assert len(stored(device)) == 3
 
 
