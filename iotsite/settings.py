@@ -401,8 +401,9 @@ MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
 MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
 
 # Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
-# brokers owners enter; loopback addresses are refused unless allowed (development).
-BRIDGE_ALLOW_LOOPBACK = envbool("BRIDGE_ALLOW_LOOPBACK", DEBUG)
+# brokers owners enter: public addresses only, as webhooks, plus these networks (the
+# LAN of a Home Assistant); link-local and metadata addresses stay refused.
+BRIDGE_ALLOWED_NETWORKS = envnetworks("BRIDGE_ALLOWED_NETWORKS")
 BRIDGE_RELOAD_INTERVAL = envseconds("BRIDGE_RELOAD_INTERVAL", timedelta(seconds=10))
 # Prometheus /metrics: off unless enabled, and then only with METRICS_TOKEN as a bearer
 # token (an empty token refuses every request).

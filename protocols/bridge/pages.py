@@ -37,12 +37,15 @@ class BrokerForm(forms.Form):
     )
     discovery_prefix = forms.CharField(max_length=100, initial="homeassistant", label="Discovery prefix")
 
-    def clean_host(self) -> str:
-        host = self.cleaned_data["host"].strip()
-        errors = services.broker_host_errors(host)
-        if errors:
-            raise ValidationError(errors)
-        return host
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("host") and cleaned.get("port"):
+            cleaned["host"] = cleaned["host"].strip()
+            errors = services.broker_host_errors(cleaned["host"], port=cleaned["port"])
+            if errors:
+                self.add_error("host", errors)
+        return cleaned
 
     def clean_discovery_prefix(self) -> str:
         prefix = self.cleaned_data["discovery_prefix"]

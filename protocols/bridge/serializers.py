@@ -40,11 +40,15 @@ class BridgeBrokerSerializer(serializers.ModelSerializer):
         """Ids of the devices discovered on this broker."""
         return sorted(bridged.device_id for bridged in broker.bridged_devices.all())
 
-    def validate_host(self, value: str) -> str:
-        errors = services.broker_host_errors(value)
+    def validate(self, attrs):
+        host = attrs.get("host", self.instance.host if self.instance else "")
+        port = attrs.get("port", self.instance.port if self.instance else 1883)
+        errors = services.broker_host_errors(host, port=port)
         if errors:
-            raise serializers.ValidationError(errors)
-        return value.strip()
+            raise serializers.ValidationError({"host": errors})
+        if "host" in attrs:
+            attrs["host"] = host.strip()
+        return attrs
 
     def validate_discovery_prefix(self, value: str) -> str:
         errors = services.discovery_prefix_errors(value)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +16,7 @@ from devices import tokens
 from devices.models import Device
 from devices.selectors import device_name_taken
 from devices.services import device_create, device_update
-from protocols.bridge import discovery, templates
+from protocols.bridge import addresses, discovery, templates
 from protocols.models import BridgeBroker, BridgedDevice, BridgedEntity
 from telemetry import payloads, services
 from telemetry.models import Sensor
@@ -30,19 +29,16 @@ NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
-LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "::1", "[::1]", "0.0.0.0"}
 
 
-def broker_host_errors(host: str) -> list[str]:
-    """Why a broker address cannot be used (empty when it can). Loopback addresses are
-    refused unless BRIDGE_ALLOW_LOOPBACK: on a shared server they reach the server's own
-    services, not the owner's broker."""
+def broker_host_errors(host: str, *, port: int = 1883) -> list[str]:
+    """Why a broker address cannot be used (empty when it can): a bare host name or
+    address, allowed by the bridge's address rule (protocols/bridge/addresses.py)."""
     host = host.strip()
     if not HOSTNAME.match(host):
         return ["Enter a host name or IP address, without scheme or port (e.g. 192.168.1.10)."]
-    if not settings.BRIDGE_ALLOW_LOOPBACK and (host.lower() in LOOPBACK_HOSTS or host.startswith("127.")):
-        return ["This address is the server itself; enter your broker's address on your network."]
-    return []
+    refusal = addresses.broker_host_refusal(host, port)
+    return [f"The bridge may not connect there: {refusal}."] if refusal else []
 
 
 def discovery_prefix_errors(prefix: str) -> list[str]:

@@ -24,7 +24,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
-from protocols.bridge import discovery, selectors, services, templates
+from protocols.bridge import addresses, discovery, selectors, services, templates
 from protocols.metrics import BRIDGE_QUEUE
 from protocols.models import BridgeBroker
 from telemetry.payloads import PayloadError
@@ -93,8 +93,16 @@ class BrokerLink:
 
     def start(self) -> None:
         try:
-            self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
-        except (OSError, ValueError) as error:
+            checked = addresses.broker_addresses(self.broker.host, self.broker.port)
+            # Plain MQTT goes to the address just checked, so a DNS answer that changes
+            # before the connect cannot redirect it; TLS keeps the name its certificate
+            # must match, and a redirected handshake fails before any MQTT is sent.
+            target = self.broker.host if self.broker.tls else checked[0]
+            self.client.connect_async(target, self.broker.port, keepalive=30)
+        except addresses.BrokerRefused as refused:
+            self.inbox.put(_Status(self.broker.pk, f"refused by the server's address rule: {refused}"))
+            return
+        except (OSError, UnicodeError, ValueError) as error:
             self.inbox.put(_Status(self.broker.pk, f"cannot connect: {error}"))
             return
         self.client.loop_start()

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_loopback(settings):
-    settings.BRIDGE_ALLOW_LOOPBACK = False
+def lan_opened(settings):
+    # As an operator whose Home Assistant runs on 192.168.x opens it.
+    settings.BRIDGE_ALLOWED_NETWORKS = ["192.168.0.0/16"]
 
 
 def test_create_list_update_delete(api_client, user):
@@ -49,6 +50,10 @@ def test_create_list_update_delete(api_client, user):
         ("host", ""),
         ("host", "127.0.0.1"),
         ("host", "localhost"),
+        ("host", "10.1.2.3"),  # a private network the operator did not open
+        ("host", "169.254.169.254"),  # cloud metadata
+        ("host", "::ffff:127.0.0.1"),
+        ("host", "0.0.0.0"),
         ("port", 0),
         ("port", 70000),
         ("discovery_prefix", "home/#"),
@@ -118,3 +123,34 @@ def test_the_page_removes_only_my_broker(client, user, other_user):
 
 def test_the_page_needs_a_login(client):
     assert client.get("/bridges/").status_code == 302
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    from protocols.bridge import addresses
+
+    answers: dict[str, list[str]] = {}
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: answers[host])
+    return answers
+
+
+@pytest.mark.parametrize(
+    "answer, allowed",
+    [(["8.8.8.8"], True), (["192.168.1.10"], True), (["127.0.0.1"], False), (["8.8.8.8", "10.0.0.1"], False)],
+)
+def test_a_name_is_judged_by_every_address_it_resolves_to(api_client, fake_dns, answer, allowed):
+    fake_dns["mqtt.example.org"] = answer
+    response = api_client.post("/api/bridges/", {"name": "Home", "host": "mqtt.example.org"}, format="json")
+    assert response.status_code == (201 if allowed else 400)
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted(api_client):
+    response = api_client.post("/api/bridges/", {"name": "Home", "host": "broker.invalid"}, format="json")
+    assert response.status_code == 201
+
+
+def test_a_lan_address_needs_the_operator_to_open_its_network(api_client, settings):
+    settings.BRIDGE_ALLOWED_NETWORKS = []
+    response = api_client.post("/api/bridges/", {"name": "Home", "host": "192.168.1.10"}, format="json")
+    assert response.status_code == 400
+    assert "BRIDGE_ALLOWED_NETWORKS" in response.json()["host"][0]

@@ -79,6 +79,12 @@ def ha_broker(tmp_path):
     broker.stop()
 
 
+@pytest.fixture(autouse=True)
+def loopback_opened(settings):
+    # The test brokers listen on 127.0.0.1, which the bridge refuses unless opened.
+    settings.BRIDGE_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 @pytest.fixture
 def bridge_broker(user, ha_broker):
     return services.broker_create(
@@ -306,3 +312,14 @@ def test_a_tls_broker_is_reached_over_tls(tmp_path, user, bridge_thread, monkeyp
         assert bridge.statuses[plain_to_tls.pk] != "connected"
     finally:
         tls_broker.stop()
+
+
+def test_a_broker_outside_the_allowed_networks_is_not_connected(ha_broker, user, bridge_thread, settings):
+    broker = services.broker_create(
+        owner=user, name="Sneaky", host=ha_broker.host, port=ha_broker.port, username=USERNAME, password=PASSWORD
+    )
+    settings.BRIDGE_ALLOWED_NETWORKS = []
+    bridge = bridge_thread().bridge
+    wait_until(lambda: broker.pk in bridge.statuses, what="the refusal")
+    assert bridge.statuses[broker.pk].startswith("refused by the server's address rule")
+    assert broker.pk not in {link.broker.pk for link in bridge.links.values() if link.connected.is_set()}
