@@ -82,6 +82,14 @@ def test_requests_readings_latency_and_database_figures(client, metrics_on, devi
     assert ("iotsite_live_connections", ()) in after
 
 
+def test_the_mqtt_queues_are_exported(client, metrics_on):
+    import telemetry.mqtt  # noqa: F401  (the ingest worker's module, as in mqtt_ingest)
+
+    found = samples(scrape(client))
+    assert ("iotsite_mqtt_ingest_queue_messages", ()) in found
+    assert ("iotsite_bridge_queue_messages", ()) in found
+
+
 def test_the_alert_outbox_backlog_is_read_from_the_database(client, metrics_on, device, device_client, api_client):
     from alerts.evaluation import rule_cache_forget
 
