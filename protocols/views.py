@@ -42,18 +42,25 @@ def gunzipped(body: bytes, *, encoding: str, limit: int) -> bytes:
             status=415,
             code="unsupported media type",
         )
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        plain = decompressor.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise influxdb.LineProtocolError(f"unable to decompress the gzip body: {error}") from None
-    if len(plain) > limit:
-        raise influxdb.LineProtocolError(
-            f"the decompressed body exceeds {limit} bytes", status=413, code="request too large"
-        )
-    if not decompressor.eof:
-        raise influxdb.LineProtocolError("unable to decompress the gzip body: it is truncated")
-    return plain
+    parts: list[bytes] = []
+    size, rest = 0, body
+    while True:  # a gzip stream may hold several members, one after the other
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = decompressor.decompress(rest, limit + 1 - size)
+        except zlib.error as error:
+            raise influxdb.LineProtocolError(f"unable to decompress the gzip body: {error}") from None
+        size += len(part)
+        if size > limit:
+            raise influxdb.LineProtocolError(
+                f"the decompressed body exceeds {limit} bytes", status=413, code="request too large"
+            )
+        if not decompressor.eof:
+            raise influxdb.LineProtocolError("unable to decompress the gzip body: it is truncated")
+        parts.append(part)
+        rest = decompressor.unused_data
+        if not rest:
+            return b"".join(parts)
 
 
 class InfluxWriteView(APIView):

@@ -126,6 +126,12 @@ def test_a_gzip_body_is_accepted(anon_client, device, device_token):
     assert len(stored(device)) == 2
 
 
+def test_a_gzip_body_of_several_members_is_read_whole(anon_client, device, device_token):
+    body = gzip.compress(f"m v=1 {T0}\n".encode()) + gzip.compress(f"m v=2 {T0 + 1}\n".encode())
+    assert write(anon_client, body, token=device_token, HTTP_CONTENT_ENCODING="gzip").status_code == 204
+    assert [value for _, _, value in stored(device)] == [1.0, 2.0]
+
+
 def test_a_gzip_body_past_the_limit_once_decompressed_is_a_413(anon_client, device, device_token, settings):
     settings.TELEMETRY_MAX_BODY_BYTES = 10_000
     body = gzip.compress(b"m v=1\n" * 5_000)  # 30 kB of lines in well under 1 kB
