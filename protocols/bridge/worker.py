@@ -181,8 +181,13 @@ class Bridge:
                     logger.info("MQTT bridge: %s", self.counts.as_dict())
                     next_stats = time.monotonic() + STATS_INTERVAL_S
         finally:
-            for link in self.links.values():
+            for broker_id, link in self.links.items():
                 link.stop()
+                try:
+                    # The page would otherwise show "connected" for a bridge that is gone.
+                    services.broker_status_set(broker_id=broker_id, status="the bridge stopped")
+                except DatabaseError:
+                    pass
             self.links.clear()
             logger.info("MQTT bridge stopped: %s", self.counts.as_dict())
 
