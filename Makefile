@@ -68,6 +68,11 @@ test: install services browser static
 test-sqlite:
 	$(BIN)/pytest -q
 
+# The quick loop while coding: SQLite, no browser, no processes besides pytest's own
+# (markers in pytest.ini, docs/testing.md); `make test` runs everything.
+test-fast: install
+	$(BIN)/pytest -q -m "not browser and not processes"
+
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 

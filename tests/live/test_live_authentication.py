@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.live.conftest import access_token_for, close_code, connected, in_own_loop, subscribe
+from tests.support.live import access_token_for, close_code, connected, in_own_loop, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
