@@ -14,7 +14,6 @@ Production runs the same pieces under systemd (deploy/systemd/) behind nginx.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -35,11 +34,10 @@ def log(message: str) -> None:
 def secret_key() -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    key_file = ROOT / ".secret_key"  # the same git-ignored file `make run` uses
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    sys.path.insert(0, str(ROOT))
+    from iotsite.local_secret import local_secret_key  # the same file `make run` uses
+
+    return local_secret_key()
 
 
 def environment() -> dict[str, str]:

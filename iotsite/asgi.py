@@ -13,7 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
-from telemetry.live_auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -12,7 +12,8 @@ back (a reading with `ts` is then stored once; one without is stamped anew).
 Messages that arrive together are stored in one transaction (a commit costs far more
 than a reading), each still acknowledged only after that commit. A bad payload, or a
 message for an unknown or revoked device, is counted, logged and acknowledged: sent
-again it would be just as bad.
+again it would be just as bad. So is a message whose parsing raises anything at all,
+so that no single message can stop ingestion.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from devices.models import Device
 from devices.selectors import devices_with_token_by_id
 from telemetry import payloads, services
-from telemetry.views import payload_limits
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class TelemetryIngest:
     def _parse(self, messages: list[mqtt.MQTTMessage]) -> dict[Device, _DeviceBatch]:
         device_ids = {device_id for message in messages if (device_id := device_id_of_topic(message.topic)) is not None}
         devices = devices_with_token_by_id(device_ids=device_ids)
-        limits = payload_limits()
+        limits = payloads.payload_limits()
         by_device: dict[int, _DeviceBatch] = defaultdict(_DeviceBatch)
         unknown: Counter[str] = Counter()
         for message in messages:
@@ -257,6 +257,14 @@ class TelemetryIngest:
             except payloads.PayloadError as error:
                 self.counts.bad_payload += 1
                 logger.warning("MQTT: bad payload from device %s: %s", device.pk, error.as_json()["detail"])
+                continue
+            except Exception as error:
+                # A parser bug this message found: it would raise again on every redelivery
+                # and stop ingestion for every device, so it is this message's bad payload.
+                self.counts.bad_payload += 1
+                logger.warning(
+                    "MQTT: bad payload from device %s: %s: %s", device.pk, type(error).__name__, error, exc_info=True
+                )
                 continue
             batch = by_device[device.pk]
             batch.readings.extend(readings)

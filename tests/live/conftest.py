@@ -10,6 +10,7 @@ from django.test import Client
 
 # Re-exported for tests on other branches that still import them from here.
 from tests.support.live import (  # noqa: F401
+    ORIGIN,
     RECEIVE_TIMEOUT,
     access_token_for,
     close_code,
