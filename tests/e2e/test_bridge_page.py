@@ -1,10 +1,11 @@
 """An owner connects their Home Assistant broker from the dashboard."""
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from protocols.bridge import services
 from protocols.models import BridgeBroker
-from tests.e2e.conftest import check_both_widths
+from tests.support.browsers import check_both_widths
 
 
 def test_an_owner_adds_and_removes_a_broker(signed_in_page: Page, user, settings):
@@ -42,12 +43,14 @@ def test_an_owner_adds_and_removes_a_broker(signed_in_page: Page, user, settings
     assert not BridgeBroker.objects.exists()
 
 
+@pytest.mark.processes
+@pytest.mark.mqtt
 def test_a_connected_broker_shows_its_state_and_discovered_devices(signed_in_page: Page, user, settings, tmp_path):
     from ha_mqtt_discoverable import DeviceInfo, Settings
     from ha_mqtt_discoverable.sensors import Sensor, SensorInfo
 
-    from tests.mqtt.conftest import wait_until
-    from tests.protocols.test_bridge_broker import PASSWORD, USERNAME, BridgeThread, PasswordBroker
+    from tests.support.ha_bridge import PASSWORD, USERNAME, BridgeThread, PasswordBroker
+    from tests.support.mqtt import wait_until
 
     settings.BRIDGE_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     ha_broker = PasswordBroker(tmp_path / "ha-broker")

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from protocols.bridge import services as bridge_services
-from tests.mqtt.broker import ROOT
+from tests.support.mqtt_broker import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,7 @@ def test_the_alert_outbox_backlog_is_read_from_the_database(client, metrics_on, 
     rule_cache_forget()
 
 
+@pytest.mark.processes
 def test_counts_from_several_processes_are_added_up(tmp_path):
     """Multiprocess mode: two worker processes count readings; a third scrapes."""
     env = {
