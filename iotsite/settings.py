@@ -138,11 +138,13 @@ INSTALLED_APPS = [
     "live",
     "alerts",
     "devicecomm",
+    "protocols",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
+    "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",
@@ -417,6 +419,15 @@ COMMAND_HISTORY_DAYS = envint("COMMAND_HISTORY_DAYS", 90)
 DEVICE_LONG_POLL_DEFAULT_S = envfloat("DEVICE_LONG_POLL_DEFAULT_S", 20)
 DEVICE_LONG_POLL_MAX_S = envfloat("DEVICE_LONG_POLL_MAX_S", 60)
 DEVICE_LONG_POLL_CHECK_S = envfloat("DEVICE_LONG_POLL_CHECK_S", 1.0)
+# Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
+# brokers owners enter: public addresses only, as webhooks, plus these networks (the
+# LAN of a Home Assistant); link-local and metadata addresses stay refused.
+BRIDGE_ALLOWED_NETWORKS = envnetworks("BRIDGE_ALLOWED_NETWORKS")
+BRIDGE_RELOAD_INTERVAL = envseconds("BRIDGE_RELOAD_INTERVAL", timedelta(seconds=10))
+# Prometheus /metrics: off unless enabled, and then only with METRICS_TOKEN as a bearer
+# token (an empty token refuses every request).
+METRICS_ENABLED = envbool("METRICS_ENABLED", False)
+METRICS_TOKEN = envstr("METRICS_TOKEN")
 
 # LOG_FORMAT=json writes one JSON object per line, each with the request id
 # (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).

@@ -14,7 +14,7 @@ from devicecomm import services
 from devicecomm.models import Attribute, Command
 from devices.services import device_create
 from telemetry.models import Reading
-from tests.mqtt.conftest import wait_until
+from tests.support.mqtt import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +33,7 @@ def curl(*args: str) -> tuple[int, str]:
     return int(status), body
 
 
+@pytest.mark.processes  # curl
 def test_our_device_api_with_curl(live_server, device_and_token):
     device, token = device_and_token
     auth = ["-H", f"Authorization: Device {token}"]
@@ -64,6 +65,7 @@ def test_our_device_api_with_curl(live_server, device_and_token):
     assert curl("-H", "Authorization: Device iotd_" + "x" * 43, f"{base}/commands/?timeout=1")[0] == 401
 
 
+@pytest.mark.processes  # curl
 def test_thingsboard_http_api_with_curl(live_server, device_and_token):
     device, token = device_and_token
     base = f"{live_server.url}/api/v1/{token}"
@@ -85,6 +87,7 @@ def test_thingsboard_http_api_with_curl(live_server, device_and_token):
     assert status == 200 and "maxPayloadSize" in json.loads(body)
 
 
+@pytest.mark.processes  # curl
 def test_thingsboard_attribute_updates_long_poll_sees_a_change_made_while_waiting(live_server, device_and_token):
     device, token = device_and_token
     changer = threading.Timer(

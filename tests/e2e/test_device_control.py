@@ -8,12 +8,15 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
-from tests.e2e.conftest import PHONE, check_both_widths, log_in
-from tests.live.browsers import in_browser
-from tests.live.conftest import in_own_thread, server_database, uvicorn_server_url  # noqa: F401 (fixtures)
+from tests.live.conftest import server_database, uvicorn_server_url  # noqa: F401 (fixtures)
+from tests.support.browsers import PHONE, check_both_widths, in_browser, log_in
+from tests.support.live import in_own_thread
+from tests.support.users import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 
 def account_with_a_device(base_url: str) -> tuple[str, int, str]:

@@ -12,7 +12,7 @@ import pytest
 from devicecomm import services
 from devicecomm.models import Attribute, Command
 from devices.services import device_create
-from tests.mqtt.conftest import wait_until
+from tests.support.mqtt import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

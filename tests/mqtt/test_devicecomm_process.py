@@ -6,7 +6,7 @@ import pytest
 
 from devicecomm import services
 from devicecomm.models import Attribute, Command
-from tests.mqtt.conftest import PROCESS_TIMEOUT, wait_until
+from tests.support.mqtt import PROCESS_TIMEOUT, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from tb_device_mqtt import DEFAULT_RATE_LIMIT_PERCENTAGE, TBDeviceMqttClient
 
 from devicecomm.models import Attribute, Command
 from telemetry.models import Reading
-from tests.mqtt.conftest import wait_handled, wait_until
+from tests.support.mqtt import wait_handled, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
