@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """`make serve`: the production layout on one machine, in the foreground.
 
-    front proxy :8000 ─┬─ /ws/  → uvicorn (ASGI, WebSockets)        127.0.0.1:8002
-                       └─ else  → gunicorn (WSGI sync workers)       127.0.0.1:8001
-    sendalerts, mqtt_ingest (when those commands exist; mqtt_ingest when MQTT_HOST is set)
+    front proxy :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)          127.0.0.1:8002
+                       └─ else            → gunicorn (WSGI workers)  127.0.0.1:8001
+    sendalerts, mqtt_ingest and mqtt_devicecomm (when those commands exist; the MQTT
+    ones when MQTT_HOST is set)
 
 DEBUG off, PostgreSQL (DATABASE_URL, default the local `iotsite` database, created when
 missing), Redis (REDIS_URL) for the cache and channel layer, JSON logs with request
@@ -14,10 +15,10 @@ Production runs the same pieces under systemd (deploy/systemd/) behind nginx.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -35,11 +36,10 @@ def log(message: str) -> None:
 def secret_key() -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    key_file = ROOT / ".secret_key"  # the same git-ignored file `make run` uses
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    sys.path.insert(0, str(ROOT))
+    from iotsite.local_secret import local_secret_key  # the same file `make run` uses
+
+    return local_secret_key()
 
 
 def environment() -> dict[str, str]:
@@ -84,7 +84,7 @@ def command_exists(env: dict[str, str], name: str) -> bool:
 class Supervisor:
     def __init__(self, env: dict[str, str]):
         self.env = env
-        self.processes: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.processes: dict[str, tuple[list[str], dict[str, str], subprocess.Popen]] = {}
         self.stopping = False
 
     def start(self, name: str, command: list[str], **env: str) -> None:
@@ -131,6 +131,9 @@ def main() -> None:
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "migrate", "--noinput", "-v1")
 
+    if env.get("METRICS_ENABLED", "").lower() in {"1", "true", "yes", "on"} and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every process counts into one fresh directory; /metrics adds them up.
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iotsite-metrics-")
     supervisor = Supervisor(env)
     supervisor.start(
         "web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--bind", http]
@@ -154,7 +157,7 @@ def main() -> None:
             "--ws-max-size",
             env.get("WS_MAX_BYTES", "65536"),
         ],
-        # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
+        # ASGI runs sync code in threads: a pool, never persistent connections, which would leak one per thread.
         DB_CONN_MAX_AGE="0",
         DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4",
     )
@@ -164,8 +167,13 @@ def main() -> None:
     if command_exists(env, "mqtt_ingest"):
         if env.get("MQTT_HOST"):
             supervisor.start("mqtt_ingest", [str(BIN / "python"), "manage.py", "mqtt_ingest"])
+            if command_exists(env, "mqtt_devicecomm"):
+                supervisor.start("mqtt_devicecomm", [str(BIN / "python"), "manage.py", "mqtt_devicecomm"])
         else:
             log("mqtt_ingest not started: set MQTT_HOST (and MQTT_PASSWORD) to the broker, see deploy/mosquitto/")
+    if command_exists(env, "mqtt_bridge"):
+        # Idle until an owner connects a Home Assistant broker (docs/protocols.md).
+        supervisor.start("mqtt_bridge", [str(BIN / "python"), "manage.py", "mqtt_bridge"])
     log(f"serving http://{listen} (HTTP API, pages and /ws/); Ctrl-C stops")
     supervisor.run()
 

@@ -6,13 +6,15 @@ which refuse bad values with ImproperlyConfigured instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from iotsite.local_secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,16 +72,18 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
 
 
+def envnetworks(name: str, default: str = "") -> list[str]:
+    """CIDRs (10.0.0.0/8, 192.168.1.20/32, fd00::/8), comma-separated; a bare address is a /32 or /128."""
+    networks = []
+    for item in envlist(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (e.g. 192.168.1.0/24)") from None
+    return networks
+
+
 DEBUG = envbool("DEBUG", False)
-
-
-def _local_secret_key() -> str:
-    """For local use only: a generated key kept in a git-ignored file, stable across runs."""
-    key_file = BASE_DIR / ".secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
 
 
 SECRET_KEY = envstr("SECRET_KEY")
@@ -89,14 +93,14 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. "
             "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = _local_secret_key()
+    SECRET_KEY = local_secret_key()  # for local use only
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # The base URL devices are told to use (QR codes); empty means the request's own host.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
 
-# HTTPS (README, "Running in production"). Behind a TLS-terminating proxy, trust its
+# HTTPS (docs/operations.md). Behind a TLS-terminating proxy, trust its
 # scheme header: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (never without
 # such a proxy: a client could claim HTTPS). Cookies are Secure unless DEBUG; HSTS is
 # only ever sent over HTTPS, so its default is harmless on plain HTTP.
@@ -131,12 +135,16 @@ INSTALLED_APPS = [
     "accounts",
     "devices",
     "telemetry",
+    "live",
     "alerts",
+    "devicecomm",
+    "protocols",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
+    "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",
@@ -171,11 +179,11 @@ TEMPLATES = [
 # Database: SQLite by default so `make run` needs nothing else running.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Persistent connections suit WSGI workers (one thread each); under ASGI use the pool
-# instead, since every sync view runs in a thread of its own (PERF-NOTES.md).
+# instead, since every sync view runs in a thread of its own (docs/operations.md).
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every sync view runs in its own thread, so persistent connections
-    # leak; a pool bounds them (PERF-NOTES.md). Off by default, on in `make serve`.
+    # leak; a pool bounds them. Off by default, on in `make serve`.
     pool_size = envint("DB_POOL_MAX_SIZE", 0)
     if pool_size:
         DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": pool_size, "timeout": 10}}
@@ -291,6 +299,10 @@ ALERTS_RETRY_BASE_S = envfloat("ALERTS_RETRY_BASE_S", 30)
 ALERTS_RETRY_MAX_S = envfloat("ALERTS_RETRY_MAX_S", 3600)
 ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 10)
 ALERTS_SILENCE_CHECK_S = envfloat("ALERTS_SILENCE_CHECK_S", 30)
+# Webhooks go to public addresses only (alerts/webhooks.py, docs/security.md); these
+# networks are opened besides, e.g. the LAN of a Home Assistant. Link-local and cloud
+# metadata addresses stay refused whatever is listed.
+WEBHOOK_ALLOWED_NETWORKS = envnetworks("WEBHOOK_ALLOWED_NETWORKS")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -299,6 +311,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers, with JSON nesting bounded (iotsite/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "iotsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -369,7 +387,7 @@ TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
 # The last photo and overlay of each device whose owner sets config.keep_last_image.
 TELEMETRY_LAST_IMAGE_DIR = envstr("TELEMETRY_LAST_IMAGE_DIR") or str(BASE_DIR / "var" / "last-images")
 
-# MQTT (README, "MQTT"): off unless MQTT_HOST is set. The server's broker account both
+# MQTT (docs/mqtt.md): off unless MQTT_HOST is set. The server's broker account both
 # manages device credentials (Mosquitto's dynamic security plugin) and runs mqtt_ingest.
 MQTT_HOST = envstr("MQTT_HOST")
 MQTT_PORT = envint("MQTT_PORT", 1883)
@@ -385,6 +403,34 @@ MQTT_SESSION_EXPIRY = envseconds("MQTT_SESSION_EXPIRY", timedelta(days=1))
 MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
 MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
 
+# Talking back to devices (docs/device-communication.md). Attribute values are JSON of
+# at most ATTRIBUTE_MAX_VALUE_BYTES, at most ATTRIBUTES_MAX_PER_SCOPE keys per device and
+# scope; command params and responses have their own caps. A command without timeout_s
+# expires after COMMAND_DEFAULT_TIMEOUT_S; none may wait longer than COMMAND_MAX_TIMEOUT_S.
+ATTRIBUTE_MAX_VALUE_BYTES = envint("ATTRIBUTE_MAX_VALUE_BYTES", 8 * 1024)
+ATTRIBUTES_MAX_PER_SCOPE = envint("ATTRIBUTES_MAX_PER_SCOPE", 200)
+COMMAND_MAX_PARAMS_BYTES = envint("COMMAND_MAX_PARAMS_BYTES", 16 * 1024)
+COMMAND_MAX_RESPONSE_BYTES = envint("COMMAND_MAX_RESPONSE_BYTES", 64 * 1024)
+COMMAND_DEFAULT_TIMEOUT_S = envint("COMMAND_DEFAULT_TIMEOUT_S", 60)
+COMMAND_MAX_TIMEOUT_S = envint("COMMAND_MAX_TIMEOUT_S", 7 * 24 * 3600)
+# Finished commands are kept this many days for their history (`manage.py prune_commands`); 0 keeps all.
+COMMAND_HISTORY_DAYS = envint("COMMAND_HISTORY_DAYS", 90)
+# HTTP long-polls (commands, shared attribute updates) are async views: waiting costs no
+# thread under ASGI. A device's requested timeout is capped at DEVICE_LONG_POLL_MAX_S, and
+# the database is looked at every DEVICE_LONG_POLL_CHECK_S while it waits.
+DEVICE_LONG_POLL_DEFAULT_S = envfloat("DEVICE_LONG_POLL_DEFAULT_S", 20)
+DEVICE_LONG_POLL_MAX_S = envfloat("DEVICE_LONG_POLL_MAX_S", 60)
+DEVICE_LONG_POLL_CHECK_S = envfloat("DEVICE_LONG_POLL_CHECK_S", 1.0)
+# Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
+# brokers owners enter: public addresses only, as webhooks, plus these networks (the
+# LAN of a Home Assistant); link-local and metadata addresses stay refused.
+BRIDGE_ALLOWED_NETWORKS = envnetworks("BRIDGE_ALLOWED_NETWORKS")
+BRIDGE_RELOAD_INTERVAL = envseconds("BRIDGE_RELOAD_INTERVAL", timedelta(seconds=10))
+# Prometheus /metrics: off unless enabled, and then only with METRICS_TOKEN as a bearer
+# token (an empty token refuses every request).
+METRICS_ENABLED = envbool("METRICS_ENABLED", False)
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+
 # LOG_FORMAT=json writes one JSON object per line, each with the request id
 # (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).
 LOG_FORMAT = envstr("LOG_FORMAT", "text")
@@ -392,12 +438,17 @@ if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOG_REQUESTS = envbool("LOG_REQUESTS", LOG_FORMAT == "json")
 
+# Device tokens and JWTs are masked in every line (iotsite/log.py, docs/security.md).
+LOGGING_CONFIG = "iotsite.log.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "iotsite.log.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "()": "iotsite.log.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "iotsite.log.JsonFormatter"},
     },
     "handlers": {

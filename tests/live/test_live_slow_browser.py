@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from telemetry.consumers import LiveConsumer
-from tests.live.conftest import in_own_loop
+from live.consumers import LiveConsumer
+from tests.support.live import in_own_loop
 
 
 class StalledSocket:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 import redis
@@ -65,7 +66,7 @@ def live_send(*, user_id: int, device_id: int | None, message: dict) -> None:
         events = [(live_group_for_user(user_id), {"type": USER_EVENT, "device": device_id, "text": text})]
         if device_id is not None:
             events.append((live_group_for_device(device_id), {"type": DEVICE_EVENT, "device": device_id, "text": text}))
-        config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+        config: Any = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
         if isinstance(layer, RedisPubSubChannelLayer) and isinstance(config["hosts"][0], str):
             _publish_to_redis(layer, url=config["hosts"][0], prefix=config.get("prefix", "asgi"), events=events)
             return
