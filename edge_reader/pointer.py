@@ -124,7 +124,12 @@ def _blob_estimate(
     if touching.size == 0:
         return None
     blob = np.isin(labels, touching)
+    whole = blob
     blob = _without_thin_marks(blob, hub, distance)
+    # Print the pointer ran over, taken off its outer half: the more there was, the less
+    # sure the tip is where the pointer ends rather than where a digit does.
+    outer = distance > 0.5 * float(np.percentile(distance[blob], 98))
+    print_share = float((whole & ~blob & outer).sum() / max(1, int((blob & outer).sum())))
     area = float(blob.sum() / dial.sum())
     if area > 0.5:
         return None  # the face itself, or a shadow over half of it: not a pointer
@@ -140,29 +145,6 @@ def _blob_estimate(
     axis_gap = _apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
     if axis is not None and axis_gap < AXIS_DISAGREEMENT:
         tip_angle = (axis + ((tip_angle - axis + 180) % 360 - 180) / 2) % 360
-    import os
-
-    mode = os.environ.get("PMODE", "tip")
-    if mode != "tip":
-        off = (angles - tip_angle + 180) % 360 - 180
-        lo = float(os.environ.get("PLO", "0.3"))
-        sel = (radii > lo * reach) & (np.abs(off) < 45)
-        if sel.sum() > 5:
-            th = np.radians(angles[sel])
-            xs = radii[sel] * np.sin(th)
-            ys = -radii[sel] * np.cos(th)
-            pts = np.stack([xs - xs.mean(), ys - ys.mean()], 1)
-            _, _, vt = np.linalg.svd(pts, full_matrices=False)
-            d = vt[0]
-            t = math.radians(tip_angle)
-            if d[0] * math.sin(t) - d[1] * math.cos(t) < 0:
-                d = -d
-            pca = math.degrees(math.atan2(d[0], -d[1])) % 360
-            if abs((pca - tip_angle + 180) % 360 - 180) < 20:
-                if mode == "pca":
-                    tip_angle = pca
-                else:
-                    tip_angle = (pca + ((tip_angle - pca + 180) % 360 - 180) / 2) % 360
     # The tip's direction and the direction of the blob's outer half agree on a straight,
     # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
     agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
@@ -171,7 +153,7 @@ def _blob_estimate(
     # A pointer covers a small part of the face; a blob over a large share of it has
     # swallowed a coloured ring, a shadow or a reflection.
     slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
-    straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT)
+    straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT) * max(0.0, 1.0 - print_share)
     confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim * straight, 0.0, 1.0))
     theta = math.radians(tip_angle)
     tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
