@@ -337,6 +337,8 @@ REST_FRAMEWORK = {
         "device": envstr("THROTTLE_DEVICE", "600/min"),
         "user": envstr("THROTTLE_USER", "1200/min"),
         "anon": envstr("THROTTLE_ANON", "120/min"),
+        # POSTs of the log-in and sign-up pages per address (iotsite/throttling.py).
+        "forms": envstr("THROTTLE_FORMS", "30/min"),
     },
     # Proxies in front that append to X-Forwarded-For (1 behind nginx); 0 trusts none.
     "NUM_PROXIES": envint("NUM_PROXIES", 0),
