@@ -51,11 +51,17 @@ def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
     context.close()
 
 
+def is_csp_violation(message) -> bool:
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Whatever the Content-Security-Policy refused (an inline style or script) would not work.
+    page.on("console", lambda message: errors.append(message.text) if is_csp_violation(message) else None)
     yield page
     assert errors == [], f"JavaScript errors on the page: {errors}"
 

@@ -6,7 +6,7 @@ import shutil
 
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS, is_csp_violation
 
 
 def in_browser(url: str, scenario, *, path: str = "/live/") -> None:
@@ -18,6 +18,7 @@ def in_browser(url: str, scenario, *, path: str = "/live/") -> None:
         page.set_default_timeout(5000)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if is_csp_violation(message) else None)
         page.goto(path)
         try:
             scenario(page)
