@@ -75,8 +75,9 @@ class SecretMaskFilter(logging.Filter):
             record.args = tuple(_masked(arg) for arg in record.args)
         elif isinstance(record.args, Mapping):  # gunicorn's access log passes its atoms so
             record.args = {key: _masked(value) for key, value in record.args.items()}
-        if isinstance(getattr(record, "path", None), str):
-            record.path = mask_secrets(record.path)
+        path = getattr(record, "path", None)  # the extra of iotsite.request's lines
+        if isinstance(path, str):
+            setattr(record, "path", mask_secrets(path))  # noqa: B010 (an extra, unknown to LogRecord's type)
         return True
 
 

@@ -8,6 +8,7 @@ API nests more than a few levels, so past MAX_JSON_DEPTH the body is a 400.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import parsers
@@ -22,6 +23,7 @@ def json_depth_exceeds(document: Any, limit: int) -> bool:
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):
