@@ -171,6 +171,10 @@ class Supervisor:
         self.env = env
         self.processes: dict[str, tuple[list[str], subprocess.Popen]] = {}
         self.stopping = False
+        # From the first start on: each child runs in a session of its own, so a signal
+        # that killed this process during start-up would leave them running.
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
 
     def start(self, name: str, command: list[str], **env: str) -> None:
         log(f"starting {name}: {' '.join(command)}")
@@ -181,8 +185,6 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> None:
-        signal.signal(signal.SIGINT, self.stop)
-        signal.signal(signal.SIGTERM, self.stop)
         restart_at: dict[str, float] = {}
         while not self.stopping:
             time.sleep(0.5)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,11 +31,18 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def listening(bind: str) -> bool:
+    host, _, port = bind.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -82,12 +90,14 @@ def served(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)  # serve.py stops nginx, gunicorn and uvicorn
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        left_running = [bind for bind in (address, web, ws) if listening(bind)]
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        assert not left_running, f"still serving after make serve stopped: {left_running}"
 
 
 def test_make_serve_runs_nginx_and_a_spoofed_forwarded_for_does_not_count(served):
