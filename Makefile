@@ -35,9 +35,9 @@ run: install static
 	DEBUG=true $(BIN)/python manage.py sendalerts & \
 	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
 
-# Production layout on this machine (README, "Running in production"): DEBUG off,
-# PostgreSQL and Redis, WSGI workers for HTTP and ASGI for /ws/ behind Debian's nginx
-# running deploy/nginx.conf.
+# Production layout on this machine (docs/operations.md): DEBUG off, PostgreSQL and
+# Redis, WSGI workers for HTTP and ASGI for /ws/ behind Debian's nginx running
+# deploy/nginx.conf.
 serve: install static services nginx
 	$(BIN)/python deploy/serve.py
 

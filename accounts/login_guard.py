@@ -129,6 +129,7 @@ def submitted_username(request) -> str | None:
 
 def locked_out_response(request, seconds: int) -> HttpResponse:
     message = TOO_MANY.format(seconds=seconds)
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:

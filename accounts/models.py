@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 class User(AbstractUser):
     """A person who owns devices. Usernames are unique regardless of case."""
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
         constraints = [
             # "Alice" and "alice" are one person; also serves the login lookup.

@@ -20,14 +20,14 @@ import copy
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alerts import storage
+from alerts.events import Transition, alert_transitions_record
 from alerts.models import AlertEvent, AlertRule, RuleSetVersion
 from devices.models import Device
 from telemetry.models import Sensor
@@ -42,14 +42,6 @@ _rules_by_device: dict[int, dict[str, tuple[AlertRule, ...]]] = {}
 _seen_version: int | None = None
 _version_checked_at = float("-inf")
 RULE_CACHE_DEVICES = 50_000
-
-
-@dataclass(frozen=True)
-class Transition:
-    rule: AlertRule
-    state: str  # AlertEvent.FIRING or AlertEvent.RESOLVED
-    ts: datetime
-    value: float | None
 
 
 def rule_cache_forget() -> None:
@@ -87,8 +79,8 @@ def _rules_for_device(device_id: int) -> dict[str, tuple[AlertRule, ...]]:
         # alerts_rule_device_sensor serves this, once per device per process.
         rules = AlertRule.objects.filter(device_id=device_id, kind=AlertRule.BOUNDS, enabled=True)
         for rule in rules.prefetch_related("channels").order_by("id"):
-            rule.channel_ids = [channel.pk for channel in rule.channels.all()]
-            rule._prefetched_objects_cache = {}
+            rule.channel_ids = [channel.pk for channel in rule.channels.all()]  # type: ignore[attr-defined]
+            rule._prefetched_objects_cache = {}  # type: ignore[attr-defined]
             by_sensor[rule.sensor].append(rule)
         cached = {sensor: tuple(rules) for sensor, rules in by_sensor.items()}
         if len(_rules_by_device) >= RULE_CACHE_DEVICES:
@@ -118,30 +110,16 @@ def readings_evaluate(device: Device, readings: Sequence[ParsedReading]) -> None
     else:
         stale_ids = [rule.pk for sensor in watched for rule in rules_by_sensor[sensor]]
     if stale_ids:
-        rules = _rules_locked(stale_ids)
+        rules = storage.rules_locked(stale_ids)
         for rule in rules:
             transitions.extend(rule_apply_readings(rule, watched.get(rule.sensor, ())))
-        _rules_save_state(rules)
+        storage.rules_save_state(rules)
         if connection.vendor == "postgresql":
             _rules_by_device.pop(device.pk, None)  # reloaded with the state as it is now
     if transitions:
-        from alerts.services import alert_transitions_record
-
         for transition in transitions:
             transition.rule.device = device  # spare a query per event for the owner and name
         alert_transitions_record(transitions=transitions)
-
-
-_RULES_SAVE_IF_UNCHANGED = """
-UPDATE alerts_alertrule AS r SET state = v.state, state_since = v.state_since,
-    pending_since = v.pending_since, evaluated_ts = v.evaluated_ts
-FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::timestamptz[],
-            %s::timestamptz[], %s::timestamptz[])
-    AS v(id, seen_evaluated_ts, seen_updated_at, state, state_since, pending_since, evaluated_ts)
-WHERE r.id = v.id AND r.enabled
-    AND r.evaluated_ts IS NOT DISTINCT FROM v.seen_evaluated_ts AND r.updated_at = v.seen_updated_at
-RETURNING r.id
-"""
 
 
 def _evaluate_from_cache(
@@ -163,23 +141,7 @@ def _evaluate_from_cache(
         evaluated[sensor] = tuple(updated)
     if not changed:
         return []  # every reading was older than what the rules had seen
-    connection.ensure_connection()
-    # A plain psycopg cursor binds the arrays as parameters, and after a few batches
-    # runs the statement prepared (Django's cursor would quote every value into the SQL).
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            _RULES_SAVE_IF_UNCHANGED,
-            [
-                [rule.pk for _cached, rule in changed],
-                [cached.evaluated_ts for cached, _rule in changed],
-                [cached.updated_at for cached, _rule in changed],
-                [rule.state for _cached, rule in changed],
-                [rule.state_since for _cached, rule in changed],
-                [rule.pending_since for _cached, rule in changed],
-                [rule.evaluated_ts for _cached, rule in changed],
-            ],
-        )
-        saved = {row[0] for row in cursor.fetchall()}
+    saved = storage.rules_save_if_unchanged(changed)
     for _cached, rule in changed:
         if rule.pk in saved:
             transitions.extend(found[rule.pk])
@@ -191,59 +153,6 @@ def _evaluate_from_cache(
 
 def _reading_ts(reading: ParsedReading) -> datetime:
     return reading.ts
-
-
-# Raw SQL for the two statements ingest adds per batch: compiling the ORM's
-# select_for_update and bulk_update (a CASE per field) cost more than running them.
-_RULES_LOCKED_SQL = (
-    'SELECT id, device_id, kind, sensor, "lower", "upper", hysteresis, duration_s, state, state_since, '
-    "pending_since, evaluated_ts FROM alerts_alertrule WHERE id IN ({ids}) AND enabled AND kind = %s ORDER BY id{lock}"
-)
-
-
-def _rules_locked(rule_ids: list[int]) -> list[AlertRule]:
-    """The rules' rows, locked until the ingest transaction ends, in id order (two
-    batches of one device never deadlock); filtered again because the cache may be a
-    second behind a disabled or deleted rule."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = _RULES_LOCKED_SQL.format(ids=", ".join(["%s"] * len(rule_ids)), lock=lock)
-    return list(AlertRule.objects.raw(sql, [*rule_ids, AlertRule.BOUNDS]))
-
-
-_RULES_SAVE_POSTGRESQL = """
-UPDATE alerts_alertrule AS r SET state = v.state, state_since = v.state_since,
-    pending_since = v.pending_since, evaluated_ts = v.evaluated_ts
-FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
-    AS v(id, state, state_since, pending_since, evaluated_ts)
-WHERE r.id = v.id
-"""
-
-
-def _rules_save_state(rules: list[AlertRule]) -> None:
-    if not rules:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                _RULES_SAVE_POSTGRESQL,
-                [
-                    [rule.pk for rule in rules],
-                    [rule.state for rule in rules],
-                    [rule.state_since for rule in rules],
-                    [rule.pending_since for rule in rules],
-                    [rule.evaluated_ts for rule in rules],
-                ],
-            )
-            return
-        adapt = connection.ops.adapt_datetimefield_value
-        cursor.executemany(
-            "UPDATE alerts_alertrule SET state = %s, state_since = %s, pending_since = %s, evaluated_ts = %s"
-            " WHERE id = %s",
-            [
-                (rule.state, adapt(rule.state_since), adapt(rule.pending_since), adapt(rule.evaluated_ts), rule.pk)
-                for rule in rules
-            ],
-        )
 
 
 def value_outside(rule: AlertRule, value: float) -> bool:
@@ -295,8 +204,6 @@ def silence_rules_check(*, now: datetime | None = None) -> list[Transition]:
     """Fire silence rules whose device or sensor has gone quiet; resolve those that
     report again. Run by sendalerts on a schedule; each change is claimed with a
     conditional UPDATE, so several workers checking at once record it once."""
-    from alerts.services import alert_transitions_record
-
     now = now or timezone.now()
     rules = _silence_rules()
     sensor_keys = {(rule.device_id, rule.sensor) for rule in rules if rule.sensor}

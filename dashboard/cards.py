@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
 from alerts.selectors import alert_bounds_by_device, devices_silenced
+from devices.config import DeviceConfig
 from devices.device_types import ANALOG_GAUGE, DIGITAL_DISPLAY, GENERIC
 from devices.models import Device
 from devices.selectors import devices_of_user
@@ -45,10 +45,9 @@ class DeviceCard:
 
     @property
     def is_gauge(self) -> bool:
+        config = DeviceConfig.of(self.device.config)
         return (
-            self.device.type == ANALOG_GAUGE
-            and _is_number(self.device.config.get("min"))
-            and _is_number(self.device.config.get("max"))
+            self.device.type == ANALOG_GAUGE and config.number("min") is not None and config.number("max") is not None
         )
 
     @property
@@ -58,19 +57,12 @@ class DeviceCard:
     @property
     def display_digits(self) -> int | None:
         """How many digit positions the display has, when its calibration says."""
-        return self._calibration_count("digits", low=1, high=12)
+        return DeviceConfig.of(self.device.config).calibration_int("digits", low=1, high=12)
 
     @property
     def display_decimals(self) -> int | None:
         """The digits after the point the display shows, when its calibration says."""
-        return self._calibration_count("decimals", low=0, high=6)
-
-    def _calibration_count(self, name: str, *, low: int, high: int) -> int | None:
-        calibration = self.device.config.get("calibration")
-        count = calibration.get(name) if isinstance(calibration, dict) else None
-        if isinstance(count, int) and not isinstance(count, bool) and low <= count <= high:
-            return count
-        return None
+        return DeviceConfig.of(self.device.config).calibration_int("decimals", low=0, high=6)
 
     @property
     def type_label(self) -> str:
@@ -93,16 +85,11 @@ class DeviceCard:
     def unit(self) -> str:
         if self.latest and self.latest.unit:
             return self.latest.unit
-        unit = self.device.config.get("unit")
-        return unit if isinstance(unit, str) else ""
+        return DeviceConfig.of(self.device.config).unit or ""
 
     @property
     def config_json(self) -> str:
         return json.dumps(self.device.config, indent=2, sort_keys=True, ensure_ascii=False)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _headline_sensor(sensors: list[SensorSummary]) -> SensorSummary | None:
@@ -112,7 +99,7 @@ def _headline_sensor(sensors: list[SensorSummary]) -> SensorSummary | None:
     for sensor in heard:
         if sensor.key == DEFAULT_SENSOR:
             return sensor
-    return max(heard, key=lambda sensor: sensor.last_ts, default=None)
+    return max(heard, key=lambda sensor: sensor.last_ts or datetime.min.replace(tzinfo=UTC), default=None)
 
 
 def device_card(

@@ -60,7 +60,7 @@ class SignUpForm(forms.Form):
         return username
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         password = cleaned.get("password")
         if password:
             candidate = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
@@ -84,7 +84,7 @@ class DeviceCreateForm(forms.Form):
         self.owner = owner
         # Shown for analog gauges only, which need them: not marked optional.
         for name in ("min", "max"):
-            self.fields[name].gauge_only = True
+            self.fields[name].gauge_only = True  # type: ignore[attr-defined]
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -93,7 +93,7 @@ class DeviceCreateForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         device_type = cleaned.get("type")
         if device_type:
             cleaned["config"] = self._config(cleaned)

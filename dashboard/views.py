@@ -18,14 +18,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from accounts.services import user_create
+from accounts.services import UsernameTaken, user_create
 from dashboard.cards import ONLINE_WINDOW, device_cards_of_user
 from dashboard.forms import DeviceCreateForm, LoginForm, SignUpForm, username_taken_message
+from devices.http import server_base_url
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.services import device_create, device_token_plain
-from devices.views import server_base_url
+from iotsite.errors import DomainError
 from iotsite.throttling import throttle_form_posts
 from telemetry.selectors import sensors_of_device
 
@@ -75,11 +75,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 email=form.cleaned_data["email"],
             )
-        except ApiValidationError:  # a concurrent sign-up took the name after our check
+        except UsernameTaken:  # a concurrent sign-up took the name after our check
             form.add_error("username", username_taken_message(form.cleaned_data["username"]))
         else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            messages.success(request, f"Welcome, {user.username}. Add your first device to get started.")
+            name = form.cleaned_data["username"]
+            messages.success(request, f"Welcome, {name}. Add your first device to get started.")
             return redirect(_safe_next(request))
     return _render_login(request, login_form=LoginForm(request), signup_form=form, status=400)
 
@@ -134,9 +135,8 @@ def device_new(request: HttpRequest) -> HttpResponse:
                 description=form.cleaned_data["description"],
                 config=form.cleaned_data["config"],
             )
-        except ApiValidationError as error:  # a name clash that raced our check
-            for field, problems in error.detail.items():
-                form.add_error(field if field in form.fields else None, [str(problem) for problem in problems])
+        except DomainError as error:  # a name clash that raced our check
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, f"“{device.name}” is ready. Give it the token below.")
             return redirect("device-connect", pk=device.pk)

@@ -5,7 +5,7 @@ import os
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8001")
 # Sync workers: bench/ingest.py measured WSGI ahead of ASGI for request/response work
-# on the same machine (README, "Running in production").
+# on the same machine (docs/operations.md).
 workers = int(os.environ.get("WEB_WORKERS", "4"))
 worker_class = "sync"
 # Long enough for a large CSV export, which streams without notifying the master.

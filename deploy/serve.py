@@ -21,7 +21,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -46,11 +45,10 @@ def log(message: str) -> None:
 def secret_key() -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    key_file = ROOT / ".secret_key"  # the same git-ignored file `make run` uses
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    sys.path.insert(0, str(ROOT))
+    from iotsite.local_secret import local_secret_key  # the same file `make run` uses
+
+    return local_secret_key()
 
 
 def environment() -> dict[str, str]:
@@ -169,7 +167,7 @@ def command_exists(env: dict[str, str], name: str) -> bool:
 class Supervisor:
     def __init__(self, env: dict[str, str]):
         self.env = env
-        self.processes: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.processes: dict[str, tuple[list[str], dict[str, str], subprocess.Popen]] = {}
         self.stopping = False
         # From the first start on: each child runs in a session of its own, so a signal
         # that killed this process during start-up would leave them running.
@@ -254,7 +252,7 @@ def main() -> None:
             "--ws-max-size",
             env.get("WS_MAX_BYTES", "65536"),
         ],
-        # ASGI runs sync code in threads: a pool, never persistent connections (PERF-NOTES).
+        # ASGI runs sync code in threads: a pool, never persistent connections, which would leak one per thread.
         DB_CONN_MAX_AGE="0",
         DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4",
     )

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import Any
+
+from devices.config import is_finite_number
 
 ConfigErrors = dict[str, list[str]]
 
 ANALOG_GAUGE = "analog_gauge"
 DIGITAL_DISPLAY = "digital_display"
 GENERIC = "generic"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_unit(config: dict, errors: ConfigErrors, *, required: bool) -> None:
@@ -35,7 +31,7 @@ def _check_calibration(config: dict, errors: ConfigErrors) -> None:
     if (
         calibration
         and "max_jump" in calibration
-        and not (_is_number(calibration["max_jump"]) and calibration["max_jump"] > 0)
+        and not (is_finite_number(calibration["max_jump"]) and calibration["max_jump"] > 0)
     ):
         errors["calibration.max_jump"] = ["Must be a positive number."]
 
@@ -46,7 +42,7 @@ def _analog_gauge_errors(config: dict) -> ConfigErrors:
     for bound in ("min", "max"):
         if bound not in config:
             errors[bound] = ["This field is required."]
-        elif not _is_number(config[bound]):
+        elif not is_finite_number(config[bound]):
             errors[bound] = ["Must be a finite number."]
     if not errors.keys() & {"min", "max"} and config["min"] >= config["max"]:
         errors["max"] = ["Must be greater than min."]

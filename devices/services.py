@@ -5,12 +5,16 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from devices import broker, tokens
 from devices.models import Device
+from iotsite.errors import DomainError
 
 NAME_TAKEN = "You already have a device with this name."
+
+
+class DeviceNameTaken(DomainError):
+    pass
 
 
 def _token_assign(device: Device) -> str:
@@ -29,7 +33,7 @@ def _save_checking_name(device: Device, **save_kwargs) -> None:
     except IntegrityError:
         # The case-insensitive unique constraint caught a clash that a concurrent
         # request created after our check.
-        raise ValidationError({"name": [NAME_TAKEN]}) from None
+        raise DeviceNameTaken(NAME_TAKEN, field="name") from None
 
 
 def device_create(

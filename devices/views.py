@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from devices import qr, services
 from devices.authentication import DeviceTokenAuthentication, IsDevice
+from devices.http import server_base_url
 from devices.models import Device
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.serializers import DeviceCreatedSerializer, DeviceSelfSerializer, DeviceSerializer, DeviceTokenSerializer
@@ -60,10 +60,6 @@ class DeviceTokenView(APIView):
         device = device_get_for_user(user=request.user, device_id=pk)
         services.device_token_revoke(device=device)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def server_base_url(request) -> str:
-    return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
 
 
 class DeviceQrView(APIView):

@@ -1,6 +1,6 @@
 """Gauge calibration: validate it, map needle angles to values, and make one from an image.
 
-A calibration is the JSON a device keeps (DESIGN.md, "Edge reader"):
+A calibration is the JSON a device keeps (docs/edge-reader.md):
 `{"kind": "dial", "min_angle": 225, "max_angle": 495, "min_value": 0, "max_value": 10,
 "unit": "bar", "center": [x, y] or null, "radius": r or null, "direction": "cw"}`.
 Angles are degrees clockwise from 12 o'clock. `min_angle` is where the needle points at

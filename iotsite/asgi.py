@@ -14,7 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from iotsite.request_limits import BodySizeLimitASGI  # noqa: E402
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
-from telemetry.live_auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -8,6 +8,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from iotsite.errors import DomainError
+
 
 class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -16,6 +18,8 @@ class PayloadTooLarge(APIException):
 
 
 def json_exception_handler(exc, context) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.as_json(), status=exc.status)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     return exception_handler(exc, context)

@@ -1,10 +1,7 @@
 """WebSocket routes; each app contributes its own."""
 
-from django.urls import path
+from django.urls import URLPattern
 
-from telemetry.consumers import LiveConsumer, LiveDemoConsumer
+from live.routing import websocket_urlpatterns as live_routes
 
-websocket_urlpatterns: list = [
-    path("ws/live/", LiveConsumer.as_asgi()),
-    path("ws/live/demo/", LiveDemoConsumer.as_asgi()),
-]
+websocket_urlpatterns: list[URLPattern] = [*live_routes]

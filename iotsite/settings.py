@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from iotsite.local_secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -85,15 +86,6 @@ def envnetworks(name: str, default: str = "") -> list[str]:
 DEBUG = envbool("DEBUG", False)
 
 
-def _local_secret_key() -> str:
-    """For local use only: a generated key kept in a git-ignored file, stable across runs."""
-    key_file = BASE_DIR / ".secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -101,14 +93,14 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. "
             "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = _local_secret_key()
+    SECRET_KEY = local_secret_key()  # for local use only
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # The base URL devices are told to use (QR codes); empty means the request's own host.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
 
-# HTTPS (README, "Running in production"). Behind a TLS-terminating proxy, trust its
+# HTTPS (docs/operations.md). Behind a TLS-terminating proxy, trust its
 # scheme header: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (never without
 # such a proxy: a client could claim HTTPS). Cookies are Secure unless DEBUG; HSTS is
 # only ever sent over HTTPS, so its default is harmless on plain HTTP.
@@ -149,6 +141,7 @@ INSTALLED_APPS = [
     "accounts",
     "devices",
     "telemetry",
+    "live",
     "alerts",
     "dashboard",
 ]
@@ -190,11 +183,11 @@ TEMPLATES = [
 # Database: SQLite by default so `make run` needs nothing else running.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Persistent connections suit WSGI workers (one thread each); under ASGI use the pool
-# instead, since every sync view runs in a thread of its own (PERF-NOTES.md).
+# instead, since every sync view runs in a thread of its own (docs/operations.md).
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every sync view runs in its own thread, so persistent connections
-    # leak; a pool bounds them (PERF-NOTES.md). Off by default, on in `make serve`.
+    # leak; a pool bounds them. Off by default, on in `make serve`.
     pool_size = envint("DB_POOL_MAX_SIZE", 0)
     if pool_size:
         DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": pool_size, "timeout": 10}}
@@ -398,7 +391,7 @@ TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)
 TELEMETRY_IMAGE_MIN_CONFIDENCE = envfloat("TELEMETRY_IMAGE_MIN_CONFIDENCE", 0.5)
 TELEMETRY_KEEP_IMAGES_DIR = envstr("TELEMETRY_KEEP_IMAGES_DIR")
 
-# MQTT (README, "MQTT"): off unless MQTT_HOST is set. The server's broker account both
+# MQTT (docs/mqtt.md): off unless MQTT_HOST is set. The server's broker account both
 # manages device credentials (Mosquitto's dynamic security plugin) and runs mqtt_ingest.
 MQTT_HOST = envstr("MQTT_HOST")
 MQTT_PORT = envint("MQTT_PORT", 1883)

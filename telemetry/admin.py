@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import connection
 from django.utils.functional import cached_property
 
+from telemetry import storage
 from telemetry.models import Reading, Sensor
 
 
@@ -12,13 +12,11 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
-        if connection.vendor == "postgresql" and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Reading._meta.db_table])
-                row = cursor.fetchone()
-            if row and row[0] > 10_000:
-                return row[0]
+        query = self.object_list.query  # type: ignore[attr-defined]
+        if not query.where:
+            estimate = storage.readings_estimated_count()
+            if estimate is not None and estimate > 10_000:
+                return estimate
         return super().count
 
 

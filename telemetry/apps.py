@@ -3,21 +3,3 @@ from django.apps import AppConfig
 
 class TelemetryConfig(AppConfig):
     name = "telemetry"
-
-    def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_out
-
-        from telemetry import hooks, live
-
-        # After commit: nothing is ever pushed for a batch that rolled back.
-        hooks.on_readings_stored(live.readings_push)
-        user_logged_out.connect(_close_live_connections_of_session, dispatch_uid="live_session_end")
-
-
-def _close_live_connections_of_session(sender, request, user, **kwargs) -> None:
-    # Sent before the session is flushed: its key still names the connections.
-    from telemetry.live import live_session_end
-
-    session = getattr(request, "session", None)
-    if session is not None and session.session_key:
-        live_session_end(session_key=session.session_key)

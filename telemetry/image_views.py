@@ -32,10 +32,7 @@ class TelemetryImageView(APIView):
     @extend_schema(request={"multipart/form-data": ImageUpload}, responses={201: ImageReadingAnswer})
     def post(self, request):
         upload = request.FILES.get("image")
-        try:
-            if upload is None:
-                raise PayloadError("Send the photo as the multipart field 'image'.", field="image")
-            result = reading_from_image(device=request.auth, data=upload.read(), received_at=timezone.now())
-        except PayloadError as error:
-            return Response(error.as_json(), status=error.status)
+        if upload is None:
+            raise PayloadError("Send the photo as the multipart field 'image'.", field="image")
+        result = reading_from_image(device=request.auth, data=upload.read(), received_at=timezone.now())
         return Response({**result.stored.as_json(), **result.reading.as_json()}, status=status.HTTP_201_CREATED)

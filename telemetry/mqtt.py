@@ -39,7 +39,6 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from devices.models import Device
 from devices.selectors import devices_with_token_by_id
 from telemetry import payloads, services
-from telemetry.views import payload_limits
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +231,8 @@ class TelemetryIngest:
 
     @staticmethod
     def _ingest(device: Device, batch: _DeviceBatch) -> tuple[_DeviceBatch, services.IngestResult]:
-        return batch, services.readings_ingest(device=device, readings=batch.readings, received_at=batch.received_at)
+        received_at = batch.received_at or timezone.now()
+        return batch, services.readings_ingest(device=device, readings=batch.readings, received_at=received_at)
 
     def _count_stored(self, results: list[tuple[_DeviceBatch, services.IngestResult]]) -> None:
         for batch, result in results:
@@ -241,13 +241,13 @@ class TelemetryIngest:
             self.counts.duplicates += result.duplicates
 
     def _parse(self, messages: list[mqtt.MQTTMessage]) -> dict[Device, _DeviceBatch]:
-        device_ids = {device_id_of_topic(message.topic) for message in messages} - {None}
+        device_ids = {device_id for message in messages if (device_id := device_id_of_topic(message.topic)) is not None}
         devices = devices_with_token_by_id(device_ids=device_ids)
-        limits = payload_limits()
+        limits = payloads.payload_limits()
         by_device: dict[int, _DeviceBatch] = defaultdict(_DeviceBatch)
         unknown: Counter[str] = Counter()
         for message in messages:
-            device = devices.get(device_id_of_topic(message.topic))
+            device = devices.get(device_id_of_topic(message.topic) or 0)
             if device is None:
                 unknown[message.topic] += 1
                 continue

@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
+from django.conf import settings
+
+from iotsite.errors import DomainError
 
 DEFAULT_SENSOR = "value"
 SENSOR_KEY_MAX_LENGTH = 64
@@ -32,15 +35,12 @@ class ParsedReading(NamedTuple):
     value: float
 
 
-class PayloadError(Exception):
+class PayloadError(DomainError):
     """A body that cannot be stored; `index` is the batch item (None for the body)."""
 
     def __init__(self, message: str, *, index: int | None = None, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, field=field, status=status)
         self.index = index
-        self.field = field
-        self.status = status
 
     def as_json(self) -> dict[str, Any]:
         where = []
@@ -204,3 +204,8 @@ def _parse_epoch_ms(raw: int | float, index: int | None) -> datetime:
 def _json_type(value: Any) -> str:
     names = {dict: "an object", list: "an array", str: "a string", type(None): "null", bool: "a boolean"}
     return names.get(type(value), "a number")
+
+
+def payload_limits() -> PayloadLimits:
+    """The limits the settings put on one request or message."""
+    return PayloadLimits(max_readings=settings.TELEMETRY_MAX_BATCH, future_margin=settings.TELEMETRY_FUTURE_MARGIN)

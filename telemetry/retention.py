@@ -76,10 +76,14 @@ def sensor_readings_prune(*, sensor_id: int, cutoff: datetime, batch_size: int =
         result.readings += deleted
         if deleted < batch_size:
             break
-    for model, field in ((MinuteRollup, "minute_rollups"), (HourRollup, "hour_rollups")):
+    rollups: tuple[tuple[type[MinuteRollup] | type[HourRollup], str], ...] = (
+        (MinuteRollup, "minute_rollups"),
+        (HourRollup, "hour_rollups"),
+    )
+    for model, field in rollups:
         while True:
             # Found through the (sensor_id, bucket) unique index.
-            ids = model.objects.filter(sensor_id=sensor_id, bucket__lt=cutoff).values("pk")[:batch_size]
+            ids = model.objects.filter(sensor_id=sensor_id, bucket__lt=cutoff).values("pk")[:batch_size]  # type: ignore[assignment]
             deleted, _by_model = model.objects.filter(pk__in=ids).delete()
             setattr(result, field, getattr(result, field) + deleted)
             if deleted < batch_size:

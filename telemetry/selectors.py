@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from devices.models import Device
+from telemetry import storage
 from telemetry.models import Reading, Sensor
 
 # Bucket widths a person reads easily; beyond a week, whole days.
@@ -87,10 +87,10 @@ def reading_series(
         series.tz = str(tz)
         boundaries = calendar_boundaries(start=start, end=end, days=width // DAY, tz=tz)
         series.source = _source_for_boundaries(boundaries)
-        rows = _calendar_buckets(sensor.pk, boundaries, series.source)
+        rows = storage.calendar_buckets(sensor_id=sensor.pk, boundaries=boundaries, source=series.source)
     else:
         series.source = "hour" if width % 3600 == 0 else "minute" if width % 60 == 0 else "raw"
-        rows = _fixed_buckets(sensor.pk, start, end, width, series.source)
+        rows = storage.buckets(sensor_id=sensor.pk, start=start, end=end, width=width, source=series.source)
     series.points = [
         # PostgreSQL sums bigints as numeric: back to int.
         {"ts": iso_utc(bucket), "min": low, "max": high, "avg": total / int(count), "count": int(count)}
@@ -129,55 +129,3 @@ def _source_for_boundaries(boundaries: list[datetime]) -> str:
     if all(b.minute == 0 and b.second == 0 for b in boundaries):
         return "hour"
     return "minute" if all(b.second == 0 for b in boundaries) else "raw"
-
-
-_SOURCES = {
-    # table, time column, and the aggregates that combine its rows
-    "raw": ("telemetry_reading", "ts", "min(value)", "max(value)", "sum(value)", "count(*)"),
-    "minute": ("telemetry_minuterollup", "bucket", 'min("min")', 'max("max")', 'sum("sum")', 'sum("count")'),
-    "hour": ("telemetry_hourrollup", "bucket", 'min("min")', 'max("max")', 'sum("sum")', 'sum("count")'),
-}
-
-
-def _epoch_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"floor(extract(epoch FROM {column}))::bigint"
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
-
-
-def _fixed_buckets(sensor_id: int, start: datetime, end: datetime, width: int, source: str) -> list[tuple]:
-    table, column, *aggregates = _SOURCES[source]
-    # Whole buckets: the first may start before `start`, the last end after `end`.
-    aligned_start = _epoch_floor(start, width)
-    aligned_end = _epoch_floor(end - timedelta(microseconds=1), width) + timedelta(seconds=width)
-    adapt = connection.ops.adapt_datetimefield_value
-    # Index <table>_sensor_(ts|bucket)_unique serves the range; one GROUP BY in the database.
-    sql = (
-        f"SELECT ({_epoch_sql(column)} / %s) * %s AS b, {', '.join(aggregates)} FROM {table} "
-        f"WHERE sensor_id = %s AND {column} >= %s AND {column} < %s GROUP BY 1 ORDER BY 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [width, width, sensor_id, adapt(aligned_start), adapt(aligned_end)])
-        return [(datetime.fromtimestamp(int(b), UTC), *rest) for b, *rest in cursor.fetchall()]
-
-
-def _calendar_buckets(sensor_id: int, boundaries: list[datetime], source: str) -> list[tuple]:
-    table, column, *aggregates = _SOURCES[source]
-    adapt = connection.ops.adapt_datetimefield_value
-    spans = list(zip(boundaries, boundaries[1:], strict=False))
-    values = ", ".join(["(%s, %s, %s)"] * len(spans))
-    params: list[Any] = [p for i, (low, high) in enumerate(spans) for p in (i, adapt(low), adapt(high))]
-    # One index range scan per bucket on <table>_sensor_(ts|bucket)_unique.
-    sql = (
-        f"WITH b(i, low, high) AS (VALUES {values}) "
-        f"SELECT b.i, {', '.join(aggregates)} FROM b JOIN {table} r "
-        f"ON r.sensor_id = %s AND r.{column} >= b.low AND r.{column} < b.high GROUP BY b.i ORDER BY b.i"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, sensor_id])
-        return [(spans[i][0], *rest) for i, *rest in cursor.fetchall()]
-
-
-def _epoch_floor(ts: datetime, width: int) -> datetime:
-    seconds = math.floor(ts.timestamp() / width) * width
-    return datetime.fromtimestamp(seconds, UTC)

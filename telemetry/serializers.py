@@ -38,7 +38,7 @@ class SeriesSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     kind = serializers.ChoiceField(["raw", "buckets"])
-    source = serializers.ChoiceField(["raw", "minute", "hour"])
+    source = serializers.ChoiceField(["raw", "minute", "hour"])  # type: ignore[assignment]
     bucket_seconds = serializers.IntegerField(allow_null=True)
     tz = serializers.CharField(allow_null=True)
     points = serializers.ListField(child=serializers.DictField())

@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
+from devices.config import DeviceConfig
+
 PERIOD_S = 600.0  # one full wave every ten minutes: visible both live and over a day
 
 SignalFunction = Callable[[float, random.Random], float]
@@ -43,10 +45,7 @@ SIGNALS: dict[str, SignalFunction] = {
 
 def signal_range(config: dict) -> tuple[float, float]:
     """The device's min/max when it declares them (analog gauges do), else -1..1."""
-    low, high = config.get("min"), config.get("max")
-    if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low < high:
-        return float(low), float(high)
-    return -1.0, 1.0
+    return DeviceConfig.of(config).scale or (-1.0, 1.0)
 
 
 def signal_values(*, names: list[str], at: datetime, config: dict, rng: random.Random) -> dict[str, float]:

@@ -4,7 +4,7 @@
 `{"ts": <ms>, "values": {...}}`, or an array of either; all are forms our telemetry
 parser knows) and answers as ThingsBoard does: 200 with an empty body once stored, 401
 for an unknown or revoked token, 400 for a bad body (with our JSON error naming the
-field). The token rides in the path: README, "ThingsBoard-compatible HTTP".
+field). The token rides in the path: docs/api.md, "ThingsBoard-compatible HTTP".
 
 Every other path under `/api/v1/{device_token}/` (ThingsBoard firmware polls
 `/attributes` and `/rpc`) is answered here too, as ThingsBoard answers a device: 401
@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.authentication import DevicePathTokenAuthentication, IsDevice
-from telemetry.payloads import PayloadError
-from telemetry.views import ingest_body
+from telemetry.http import ingest_body
 
 
 class ThingsBoardTelemetryView(APIView):
@@ -45,10 +44,7 @@ class ThingsBoardTelemetryView(APIView):
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):
-        try:
-            ingest_body(request, request.auth, json_content_type=False)
-        except PayloadError as error:
-            return Response(error.as_json(), status=error.status)
+        ingest_body(request, request.auth, json_content_type=False)
         return Response(status=200)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -1,21 +1,20 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.authentication import DeviceTokenAuthentication, IsDevice
 from devices.selectors import device_get_for_user
-from telemetry import payloads, selectors, services
+from telemetry import selectors
 from telemetry.export import export_csv, export_csv_async
 from telemetry.filters import ExportFilter, ReadingRangeFilter
+from telemetry.http import ingest_request
 from telemetry.models import Reading
 from telemetry.serializers import (
     SensorSerializer,
@@ -25,71 +24,6 @@ from telemetry.serializers import (
 )
 
 DEFAULT_RANGE = timedelta(days=1)
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
-
-
-def payload_limits() -> payloads.PayloadLimits:
-    return payloads.PayloadLimits(
-        max_readings=settings.TELEMETRY_MAX_BATCH, future_margin=settings.TELEMETRY_FUTURE_MARGIN
-    )
-
-
-def read_body(request) -> bytes:
-    """The raw body, refused with 413 past TELEMETRY_MAX_BODY_BYTES even when the
-    client sent no Content-Length."""
-    limit = settings.TELEMETRY_MAX_BODY_BYTES
-    too_large = payloads.PayloadError(f"The body exceeds {limit} bytes.", status=413)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise payloads.PayloadError("Content-Length is not a number.") from None
-    if declared > limit:
-        raise too_large
-    body = request._request.read(limit + 1)
-    if len(body) > limit:
-        raise too_large
-    return body
-
-
-def idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
-        raise payloads.PayloadError(
-            f"Must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters.", field="Idempotency-Key"
-        )
-    return key
-
-
-def is_json(content_type: str) -> bool:
-    media_type = content_type.split(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def ingest_request(request, device) -> Response:
-    """Parse, validate and store a telemetry body: shared by every device HTTP endpoint."""
-    try:
-        result = ingest_body(request, device)
-    except payloads.PayloadError as error:
-        return Response(error.as_json(), status=error.status)
-    return Response(result.as_json(), status=status.HTTP_201_CREATED)
-
-
-def ingest_body(request, device, *, json_content_type: bool = True) -> services.IngestResult:
-    """The readings of a request, stored; PayloadError for a bad one. Firmware written
-    for ThingsBoard may not label its JSON, so that endpoint passes json_content_type=False."""
-    if json_content_type and not is_json(request.content_type or ""):
-        raise payloads.PayloadError("Send the body as application/json.", field="Content-Type", status=415)
-    body = read_body(request)
-    key = idempotency_key(request)
-    now = timezone.now()
-    readings = payloads.parse_readings(payloads.parse_json(body), now=now, limits=payload_limits())
-    if key is None:
-        return services.readings_ingest(device=device, readings=readings, received_at=now)
-    return services.readings_ingest_once(
-        device=device, readings=readings, received_at=now, idempotency_key=key, body=body
-    )
 
 
 class TelemetryView(APIView):

@@ -36,7 +36,7 @@ def test_a_rule_without_channels_queues_nothing(device):
 
 def test_the_in_app_message_is_sent_after_commit(device, django_capture_on_commit_callbacks):
     alert_rule_create(device=device, sensor="pressure", upper=10)
-    with mock.patch("telemetry.live.live_send") as live_send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("live.push.live_send") as live_send, django_capture_on_commit_callbacks(execute=True):
         ingest(device, ("pressure", 0, 11))
     (call,) = [c for c in live_send.call_args_list if c.kwargs["message"]["type"] == "alert"]
     message = call.kwargs["message"]
@@ -50,7 +50,7 @@ def test_the_in_app_message_is_sent_after_commit(device, django_capture_on_commi
 def test_nothing_is_pushed_for_a_batch_that_rolled_back(device, django_capture_on_commit_callbacks):
     alert_rule_create(device=device, sensor="pressure", upper=10)
     with (
-        mock.patch("telemetry.live.live_send") as live_send,
+        mock.patch("live.push.live_send") as live_send,
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),

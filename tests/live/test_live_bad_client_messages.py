@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from telemetry.consumers import LiveConsumer
+from live.consumers import LiveConsumer
 from tests.live.conftest import RECEIVE_TIMEOUT, close_code, in_own_loop
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from telemetry import live_demo
+from live import demo as live_demo
 from tests.live.conftest import RECEIVE_TIMEOUT, connected, in_own_loop
 
 # The demo reads no table, but channels closes stale connections after each message.

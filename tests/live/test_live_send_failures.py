@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from telemetry import live
+from live import push as live
 from telemetry.models import Reading
 from tests.live.conftest import readings_at, store_readings
 
@@ -25,7 +25,7 @@ class StuckLayer:
 
 def test_a_channel_layer_failure_is_logged_and_not_raised(monkeypatch, caplog):
     monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
-    with caplog.at_level(logging.ERROR, logger="telemetry.live"):
+    with caplog.at_level(logging.ERROR, logger="live.push"):
         live.live_send(user_id=1, device_id=2, message={"type": "alert"})
     assert "Live push to user 1 (device 2) failed" in caplog.text
 
@@ -54,6 +54,6 @@ def test_an_unreachable_redis_is_logged_and_not_raised(settings, caplog):
             "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
         }
     }
-    with caplog.at_level(logging.ERROR, logger="telemetry.live"):
+    with caplog.at_level(logging.ERROR, logger="live.push"):
         live.live_send(user_id=1, device_id=2, message={"type": "alert"})
     assert "Live push to user 1 (device 2) failed" in caplog.text

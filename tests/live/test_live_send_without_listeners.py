@@ -6,7 +6,7 @@ def test_nothing_is_sent_when_no_connection_of_this_process_listens(monkeypatch)
     command has none, and must not pay for an event loop per batch."""
     from channels.layers import InMemoryChannelLayer
 
-    from telemetry import live
+    from live import push as live
 
     monkeypatch.setattr(live, "get_channel_layer", InMemoryChannelLayer)  # no earlier test's groups
     calls = []
@@ -20,7 +20,7 @@ def test_a_batch_nobody_watches_is_not_even_formatted(monkeypatch, device):
 
     from channels.layers import InMemoryChannelLayer
 
-    from telemetry import live
+    from live import push as live
     from telemetry.payloads import ParsedReading
 
     # A layer of its own: earlier tests may have left members in the shared one's groups.

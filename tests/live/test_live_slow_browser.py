@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from telemetry.consumers import LiveConsumer
+from live.consumers import LiveConsumer
 from tests.live.conftest import in_own_loop
 
 

@@ -1,4 +1,4 @@
-"""Subscribe to device telemetry at the MQTT broker and store it (README, "MQTT")."""
+"""Subscribe to device telemetry at the MQTT broker and store it (docs/mqtt.md)."""
 
 import signal
 

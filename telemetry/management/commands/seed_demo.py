@@ -47,7 +47,7 @@ class Command(BaseCommand):
     def _backfill(self, device: Device, plan: dict[str, str]) -> None:
         rng = random.Random(device.pk)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
-        readings = []
+        readings: list[ParsedReading] = []
         at = now - HISTORY
         while at < now:
             values = signal_values(names=list(plan.values()), at=at, config=device.config, rng=rng)

@@ -2,7 +2,7 @@
 
 The browser sends `{"action": "subscribe" | "unsubscribe", "device": <id> | "*"}` and
 gets `{"type": "subscribed" | "unsubscribed", "device": ...}` back, then the pushed
-messages of telemetry/live.py. Mistakes get `{"type": "error", "field", "detail"}`;
+messages of live/push.py. Mistakes get `{"type": "error", "field", "detail"}`;
 a frame over LIVE_MAX_MESSAGE_BYTES closes with 4400, more than
 LIVE_MESSAGES_PER_SECOND (burst of twice that) closes with 4429, no valid session or
 token closes with 4401 (at once, or when the token expires).
@@ -24,7 +24,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from telemetry import live, live_demo
+from live import demo as live_demo
+from live import push as live
 
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHENTICATED = 4401

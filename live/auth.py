@@ -28,7 +28,7 @@ def user_for_access_token(raw_token: str):
     """(user, expiry) for a valid access token, else (AnonymousUser, None)."""
     authentication = JWTAuthentication()
     try:
-        token = authentication.get_validated_token(raw_token)
+        token = authentication.get_validated_token(raw_token.encode())
         user = authentication.get_user(token)
     except (InvalidToken, TokenError, AuthenticationFailed):
         return AnonymousUser(), None

@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from telemetry.selectors import iso_utc as telemetry_iso_utc
+
 SAMPLE_PERIOD = 0.05  # seconds: the fastest refresh the page offers
 COSINE_PERIOD = 10.0  # seconds
 SINE_PERIOD = 23.0
@@ -35,7 +37,7 @@ def noisy_sine(t: float) -> float:
 
 
 def iso_utc(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
+    return telemetry_iso_utc(datetime.fromtimestamp(t, tz=UTC))
 
 
 class DemoSignals:

@@ -27,6 +27,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 import redis
@@ -90,7 +91,7 @@ def _send_events(events: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    config: Any = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
     if isinstance(layer, RedisPubSubChannelLayer) and isinstance(config["hosts"][0], str):
         _publish_to_redis(layer, url=config["hosts"][0], prefix=config.get("prefix", "asgi"), events=events)
         return
