@@ -54,7 +54,13 @@ def served(tmp_path):
     database = f"iotsite_serve_{uuid.uuid4().hex[:12]}"
     address, web, ws = (f"127.0.0.1:{free_port()}" for _ in range(3))
     env = {
-        **{key: value for key, value in os.environ.items() if key not in {"DEBUG", "DATABASE_URL"}},
+        # Not the test run's own: DEBUG, its database, and the browser tests' async switch
+        # (which the deploy check rightly refuses).
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        },
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": REDIS_URL,
         "CHANNEL_LAYER_PREFIX": f"serve{uuid.uuid4().hex}",
