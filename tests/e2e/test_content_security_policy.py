@@ -5,7 +5,7 @@ works under it: Chromium reports no refused script, style or image on any of the
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import is_csp_violation
+from tests.support.browsers import is_csp_violation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from iotsite.asgi import application
-from tests.live.conftest import ORIGIN, access_token_for, close_code, connected, in_own_loop, subscribe
+from tests.support.live import ORIGIN, access_token_for, close_code, connected, in_own_loop, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

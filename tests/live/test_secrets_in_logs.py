@@ -15,8 +15,10 @@ import httpx
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.live.servers import BASE_DIR, START_TIMEOUT, UVICORN, free_port, server_env
 from tests.live.test_live_two_workers import registered_device
+from tests.support.live_servers import BASE_DIR, START_TIMEOUT, UVICORN, free_port, server_env
+
+pytestmark = pytest.mark.processes  # uvicorn and gunicorn
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import connection
 from websockets.sync.client import connect as ws_connect
 
+pytestmark = pytest.mark.processes  # deploy/serve.py, nginx, gunicorn, uvicorn, sendalerts
+
 ROOT = Path(settings.BASE_DIR)
 START_TIMEOUT = 180  # collectstatic compresses every file, migrate builds a database
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"

@@ -11,8 +11,8 @@ import subprocess
 import pytest
 
 from iotsite.asgi import application
-from tests.live.conftest import in_own_thread
-from tests.live.servers import BASE_DIR, UVICORN, free_port, server_env, wait_until_serving
+from tests.support.live import in_own_thread
+from tests.support.live_servers import BASE_DIR, UVICORN, free_port, server_env, wait_until_serving
 
 LIMIT = 1000
 
@@ -81,6 +81,7 @@ def test_a_declared_length_that_is_not_a_number_is_a_400(small_limit):
     assert (status, read) == (400, 0)
 
 
+@pytest.mark.processes  # a uvicorn of its own
 def test_a_real_server_answers_an_oversized_declaration_at_once(tmp_path):
     database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     port = free_port()

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD
+from tests.support.users import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
