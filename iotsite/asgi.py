@@ -15,14 +15,17 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from iotsite.request_limits import BodySizeLimitASGI  # noqa: E402
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
 from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from protocols.metrics import count_live_connections  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Oversized bodies refused before Django reads (and spools) them.
         "http": BodySizeLimitASGI(django_asgi_app),
-        # The session cookie (browsers), or an access JWT (scripts, apps): telemetry/live_auth.py.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        # The session cookie (browsers), or an access JWT (scripts, apps): live/auth.py.
+        "websocket": count_live_connections(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -32,5 +32,6 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("api-auth/", include("rest_framework.urls")),
+    path("", include("protocols.urls")),
     path("", include("dashboard.urls")),
 ]
