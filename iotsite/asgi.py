@@ -11,13 +11,16 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
 from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from telemetry.device_route import AsgiDeviceRoute  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Device ingest POSTs skip Django's middleware (telemetry/device_route.py).
+        "http": AsgiDeviceRoute(django_asgi_app) if settings.DEVICE_ROUTE else django_asgi_app,
         # The session cookie (browsers), or ?token=<access JWT> (scripts, apps).
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
