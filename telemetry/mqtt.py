@@ -54,6 +54,27 @@ class IngestStopped(Exception):
     pass
 
 
+def _paho_properties_shared() -> None:
+    """paho builds its tables of MQTT v5 property names and types anew for every
+    PUBLISH it receives: half of its network thread's time at a few thousand messages
+    a second (a py-spy profile of bench/mqtt.py). The tables never change; build them
+    once and share them."""
+    if getattr(Properties, "_iotsite_shared_tables", False):
+        return
+    template = Properties(PacketTypes.PUBLISH)
+    types, names, properties = template.types, template.names, template.properties
+
+    def __init__(self, packetType) -> None:
+        self.packetType = packetType
+        self.types, self.names, self.properties = types, names, properties
+
+    Properties.__init__ = __init__  # type: ignore[method-assign]
+    Properties._iotsite_shared_tables = True  # type: ignore[attr-defined]
+
+
+_paho_properties_shared()
+
+
 def device_id_of_topic(topic: str) -> int | None:
     parts = topic.split("/")
     if len(parts) != 3 or parts[0] != "devices" or parts[2] != "telemetry" or not parts[1].isdigit():

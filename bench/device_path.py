@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Which device ingest path and worker model: one-reading POSTs (wrk, 32 connections)
+against each way of serving them, in one run, on one database.
+
+  today          gunicorn sync workers, through Django and DRF, a commit per request
+  drf_group      gunicorn threaded workers, through Django and DRF, group commit
+  route_single   gunicorn threaded workers, the device route, a commit per request
+  route_group    gunicorn threaded workers, the device route, group commit
+  asgi_route_group  uvicorn, the device route (a thread per request), group commit
+  asgi_drf_group    uvicorn, through Django and DRF, group commit
+
+Each figure is req/s and p99 ms; the ratios are against `today` in the same run.
+
+    python bench/device_path.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import api_single_rate, django_setup, fresh_database, log, make_devices, server  # noqa: E402
+
+OFF = "false"
+CONFIGURATIONS = {
+    "today": ("wsgi", {"DEVICE_ROUTE": OFF, "TELEMETRY_GROUP_COMMIT": OFF}),
+    "drf_group": ("gthread", {"DEVICE_ROUTE": OFF}),
+    "route_single": ("gthread", {"TELEMETRY_GROUP_COMMIT": OFF}),
+    "route_group": ("gthread", {}),
+    "asgi_route_group": ("asgi", {}),
+    "asgi_drf_group": ("asgi", {"DEVICE_ROUTE": OFF}),
+}
+
+
+def sensors_create(device_ids) -> None:
+    """Each device's sensor exists before the first run, as in a fleet that has been
+    posting for a while."""
+    from devices.models import Device
+    from telemetry.services import sensor_ids_for
+
+    for device in Device.objects.filter(pk__in=list(device_ids)):
+        sensor_ids_for(device=device, keys={"value"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="4 s per configuration")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the threaded and ASGI servers")
+    parser.add_argument("--threads", type=int, default=32, help="threads per gthread worker")
+    parser.add_argument("--only", nargs="*", choices=list(CONFIGURATIONS), help="these configurations only")
+    args = parser.parse_args()
+    seconds = args.seconds or (4 if args.quick else 15)
+
+    log("creating a fresh database")
+    fresh_database()
+    django_setup()
+    devices = make_devices(100)
+    tokens = [token for _, token in devices]
+    sensors_create(device_id for device_id, _ in devices)
+    figures: dict[str, float | int | str] = {"connections": args.connections, "workers": args.workers}
+    for name in args.only or CONFIGURATIONS:
+        kind, env = CONFIGURATIONS[name]
+        # The sync workers of today: 4 (make serve's former default); the others as asked.
+        workers = 4 if name == "today" else args.workers
+        with server(kind, workers, threads=args.threads, **env) as (base, _pid):
+            log(name)
+            api_single_rate(base, tokens, args.connections, 1)  # warm up: connections, caches
+            rate, errors, p99 = api_single_rate(base, tokens, args.connections, seconds)
+        figures[f"{name}_req_per_s"] = round(rate)
+        figures[f"{name}_p99_ms"] = round(p99, 1)
+        figures[f"{name}_errors"] = errors
+    if "today_req_per_s" in figures:
+        for name in args.only or CONFIGURATIONS:
+            if name != "today":
+                figures[f"{name}_vs_today"] = round(figures[f"{name}_req_per_s"] / figures["today_req_per_s"], 2)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("fork")
+    main()
