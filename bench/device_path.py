@@ -6,6 +6,7 @@ against each way of serving them, in one run, on one database.
   drf_group      gunicorn threaded workers, through Django and DRF, group commit
   route_single   gunicorn threaded workers, the device route, a commit per request
   route_group    gunicorn threaded workers, the device route, group commit
+  route_group_pool  the same with a pool of 8 connections per process (make serve)
   asgi_route_group  uvicorn, the device route (a thread per request), group commit
   asgi_drf_group    uvicorn, through Django and DRF, group commit
 
@@ -33,6 +34,7 @@ CONFIGURATIONS = {
     "drf_group": ("gthread", {"DEVICE_ROUTE": OFF}),
     "route_single": ("gthread", {"TELEMETRY_GROUP_COMMIT": OFF}),
     "route_group": ("gthread", {}),
+    "route_group_pool": ("gthread", {"DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": "8"}),
     "asgi_route_group": ("asgi", {}),
     "asgi_drf_group": ("asgi", {"DEVICE_ROUTE": OFF}),
 }

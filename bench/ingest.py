@@ -15,8 +15,9 @@ with the same rows, batch size and concurrency, against PostgreSQL:
   copy_out_rows_per_s    COPY (SELECT ...) TO STDOUT CSV of the same rows
   mqtt_single_rows_per_s, mqtt_batch_rows_per_s   bench/mqtt.py, folded in (--mqtt)
 
-The server runs as in production: uvicorn with several ASGI workers and a psycopg pool
-(--server wsgi: gunicorn sync workers). The load comes from other processes.
+The server runs as in production (`make serve`): gunicorn with 2 threaded WSGI workers,
+the device route and group commit (--server asgi: uvicorn with a psycopg pool; --server
+wsgi: gunicorn sync workers). The load comes from other processes.
 
     python bench/ingest.py --quick     # under a minute: 1M-row sensor, 4 s per rate
     python bench/ingest.py             # 10M-row sensor, 15 s per rate
@@ -146,7 +147,7 @@ def server(kind: str, workers: int, *, threads: int = 32, **env_extra: str):
         ]
         if kind == "gthread":
             command += ["-k", "gthread", "--threads", str(threads)]
-        env = server_env(DB_CONN_MAX_AGE="300", **env_extra)
+        env = server_env(**{"DB_CONN_MAX_AGE": "300", **env_extra})
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -437,8 +438,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="readings of the big sensor for query and export")
     parser.add_argument("--clients", type=int, default=4, help="concurrent batch clients")
     parser.add_argument("--connections", type=int, default=32, help="concurrent single-reading connections")
-    parser.add_argument("--workers", type=int, default=4, help="server worker processes")
-    parser.add_argument("--server", choices=["asgi", "wsgi", "gthread"], default="asgi")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--server", choices=["asgi", "wsgi", "gthread"], default="gthread")
     parser.add_argument("--threads", type=int, default=32, help="threads per gthread worker")
     parser.add_argument("--mqtt", action="store_true", help="also run bench/mqtt.py --quick and fold it in")
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 """`make serve`: the production layout on one machine, in the foreground.
 
     front proxy :8000 ─┬─ /ws/  → uvicorn (ASGI, WebSockets)        127.0.0.1:8002
-                       └─ else  → gunicorn (WSGI sync workers)       127.0.0.1:8001
+                       └─ else  → gunicorn (WSGI threaded workers)   127.0.0.1:8001
     sendalerts, mqtt_ingest (when those commands exist; mqtt_ingest when MQTT_HOST is set)
 
 DEBUG off, PostgreSQL (DATABASE_URL, default the local `iotsite` database, created when
