@@ -203,11 +203,7 @@ def _store_readings(entries: list[IngestEntry]) -> list[Sequence[ParsedReading]]
         devices[device_id] = entry.device
         keys_by_device.setdefault(device_id, set()).update(reading.sensor for reading in entry.readings)
         seen[device_id] = max(seen.get(device_id, entry.received_at), entry.received_at)
-    sensor_ids = {
-        (device_id, key): sensor_id
-        for device_id, keys in keys_by_device.items()
-        for key, sensor_id in sensor_ids_for(device=devices[device_id], keys=keys).items()
-    }
+    sensor_ids = sensor_ids_of_devices({devices[device_id]: keys for device_id, keys in keys_by_device.items()})
     rows_of = [
         [(sensor_ids[(entry.device.pk, reading.sensor)], reading.ts, reading.value) for reading in entry.readings]
         for entry in entries
@@ -232,16 +228,34 @@ def _only_inserted(readings, rows, inserted: set[tuple[int, datetime]]) -> list[
 
 def sensor_ids_for(*, device: Device, keys: set[str]) -> dict[str, int]:
     """Ids of the device's sensors by key, creating the missing ones."""
-    found = {key: _sensor_id_cache[(device.pk, key)] for key in keys if (device.pk, key) in _sensor_id_cache}
-    missing = keys - found.keys()
+    found = sensor_ids_of_devices({device: keys})
+    return {key: found[(device.pk, key)] for key in keys}
+
+
+def sensor_ids_of_devices(keys_by_device: dict[Device, set[str]]) -> dict[tuple[int, str], int]:
+    """(device id, key) → sensor id for these devices' keys, creating the missing
+    sensors of every device in one statement (a group's new devices are many)."""
+    found: dict[tuple[int, str], int] = {}
+    missing: list[tuple[Device, str]] = []
+    for device, keys in keys_by_device.items():
+        for key in keys:
+            cached = _sensor_id_cache.get((device.pk, key))
+            if cached is None:
+                missing.append((device, key))
+            else:
+                found[(device.pk, key)] = cached
     if missing:
         Sensor.objects.bulk_create(
-            [Sensor(device=device, key=key, unit=_default_unit(device, key)) for key in missing],
+            [Sensor(device=device, key=key, unit=_default_unit(device, key)) for device, key in missing],
             ignore_conflicts=True,
         )
-        created = dict(Sensor.objects.filter(device=device, key__in=missing).values_list("key", "id"))
+        wanted = {(device.pk, key) for device, key in missing}
+        rows = Sensor.objects.filter(
+            device_id__in={device_id for device_id, _ in wanted}, key__in={key for _, key in wanted}
+        ).values_list("device_id", "key", "id")
+        created = {(device_id, key): sensor_id for device_id, key, sensor_id in rows if (device_id, key) in wanted}
         found.update(created)
-        transaction.on_commit(lambda: _sensor_ids_remember(device.pk, created))
+        transaction.on_commit(lambda: _sensor_ids_remember_many(created))
     return found
 
 
@@ -254,9 +268,13 @@ def sensor_ids_forget(*, device_id: int | None = None) -> None:
 
 
 def _sensor_ids_remember(device_id: int, ids: dict[str, int]) -> None:
+    _sensor_ids_remember_many({(device_id, key): sensor_id for key, sensor_id in ids.items()})
+
+
+def _sensor_ids_remember_many(ids: dict[tuple[int, str], int]) -> None:
     if len(_sensor_id_cache) > SENSOR_ID_CACHE_SIZE:
         _sensor_id_cache.clear()
-    _sensor_id_cache.update({(device_id, key): sensor_id for key, sensor_id in ids.items()})
+    _sensor_id_cache.update(ids)
 
 
 def _default_unit(device: Device, key: str) -> str:
