@@ -4,7 +4,7 @@ Devices publish to `devices/{id}/telemetry` (QoS 1); the broker's ACL lets a dev
 publish to its own topic only, so the topic names the device. Workers share the
 subscription `$share/{group}/devices/+/telemetry`: the broker hands each message to
 one of them. Messages are parsed by telemetry.payloads and stored by
-telemetry.services.readings_ingest, the same code as the HTTP API, and acknowledged
+telemetry.services.readings_ingest_group, the same code as the HTTP API, and acknowledged
 only once committed. Each worker keeps a persistent session under a stable client id,
 so what a killed worker had received but not acknowledged is sent again when it comes
 back (a reading with `ts` is then stored once; one without is stamped anew).
