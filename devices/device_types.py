@@ -26,6 +26,14 @@ def _check_calibration(config: dict, errors: ConfigErrors) -> None:
     calibration = config.get("calibration")
     if calibration is not None and not isinstance(calibration, dict):
         errors["calibration"] = ["Must be an object."]
+        return
+    # The server applies max_jump to every photo (telemetry/images.py): a positive number.
+    if (
+        calibration
+        and "max_jump" in calibration
+        and not (is_finite_number(calibration["max_jump"]) and calibration["max_jump"] > 0)
+    ):
+        errors["calibration.max_jump"] = ["Must be a positive number."]
 
 
 def _analog_gauge_errors(config: dict) -> ConfigErrors:

@@ -6,6 +6,7 @@ which refuse bad values with ImproperlyConfigured instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,17 @@ def envseconds(name: str, default: timedelta) -> timedelta:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+def envnetworks(name: str, default: str = "") -> list[str]:
+    """CIDRs (10.0.0.0/8, 192.168.1.20/32, fd00::/8), comma-separated; a bare address is a /32 or /128."""
+    networks = []
+    for item in envlist(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (e.g. 192.168.1.0/24)") from None
+    return networks
 
 
 DEBUG = envbool("DEBUG", False)
@@ -284,6 +296,10 @@ ALERTS_RETRY_BASE_S = envfloat("ALERTS_RETRY_BASE_S", 30)
 ALERTS_RETRY_MAX_S = envfloat("ALERTS_RETRY_MAX_S", 3600)
 ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 10)
 ALERTS_SILENCE_CHECK_S = envfloat("ALERTS_SILENCE_CHECK_S", 30)
+# Webhooks go to public addresses only (alerts/webhooks.py, docs/security.md); these
+# networks are opened besides, e.g. the LAN of a Home Assistant. Link-local and cloud
+# metadata addresses stay refused whatever is listed.
+WEBHOOK_ALLOWED_NETWORKS = envnetworks("WEBHOOK_ALLOWED_NETWORKS")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -292,6 +308,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers, with JSON nesting bounded (iotsite/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "iotsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -392,12 +414,17 @@ if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOG_REQUESTS = envbool("LOG_REQUESTS", LOG_FORMAT == "json")
 
+# Device tokens and JWTs are masked in every line (iotsite/log.py, docs/security.md).
+LOGGING_CONFIG = "iotsite.log.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "iotsite.log.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "()": "iotsite.log.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "iotsite.log.JsonFormatter"},
     },
     "handlers": {

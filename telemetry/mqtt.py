@@ -12,7 +12,8 @@ back (a reading with `ts` is then stored once; one without is stamped anew).
 Messages that arrive together are stored in one transaction (a commit costs far more
 than a reading), each still acknowledged only after that commit. A bad payload, or a
 message for an unknown or revoked device, is counted, logged and acknowledged: sent
-again it would be just as bad.
+again it would be just as bad. So is a message whose parsing raises anything at all,
+so that no single message can stop ingestion.
 """
 
 from __future__ import annotations
@@ -268,6 +269,14 @@ class TelemetryIngest:
             except payloads.PayloadError as error:
                 self.counts.bad_payload += 1
                 logger.warning("MQTT: bad payload from device %s: %s", device.pk, error.as_json()["detail"])
+                continue
+            except Exception as error:
+                # A parser bug this message found: it would raise again on every redelivery
+                # and stop ingestion for every device, so it is this message's bad payload.
+                self.counts.bad_payload += 1
+                logger.warning(
+                    "MQTT: bad payload from device %s: %s: %s", device.pk, type(error).__name__, error, exc_info=True
+                )
                 continue
             batch = by_device[device.pk]
             batch.readings.extend(readings)

@@ -181,7 +181,11 @@ def _parse_iso(raw: str, index: int | None) -> datetime:
         raise PayloadError(
             "An ISO 8601 timestamp needs a UTC offset (e.g. 2026-01-31T12:00:00Z).", index=index, field="ts"
         )
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+05:00 lies before year 1 in UTC, 9999-12-31T23:59-05:00 after 9999.
+        raise PayloadError(f"{raw[:40]!r} is out of range once converted to UTC.", index=index, field="ts") from None
 
 
 def _parse_epoch_ms(raw: int | float, index: int | None) -> datetime:

@@ -107,6 +107,13 @@ class ExportView(APIView):
             OpenApiParameter("sensor", str),
             OpenApiParameter("start", OpenApiTypes.DATETIME),
             OpenApiParameter("end", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "raw",
+                bool,
+                description="true: device names and sensor keys exactly as stored. By default a cell that"
+                " starts with = + - @, a tab or a carriage return (and is not a number) gets a leading '"
+                " so that a spreadsheet does not run it as a formula.",
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
@@ -126,6 +133,7 @@ class ExportView(APIView):
             sensor=wanted.get("sensor") or None,
             start=wanted.get("start"),
             end=wanted.get("end"),
+            raw=wanted.get("raw") in ("true", "1"),
         )
         if isinstance(request._request, ASGIRequest):
             chunks = export_csv_async(chunks)

@@ -3,12 +3,13 @@
 Everything else in telemetry reads and writes through these functions or the ORM, never
 through SQL of its own. Each function picks the module of the database in use:
 `postgresql.py` holds the hand-tuned statements of the hot paths (ingest, rollups,
-buckets); `sqlite.py` holds what SQLite needs for `make run` and the tests, kept plain.
+buckets, export); `sqlite.py` holds what SQLite needs for `make run` and the tests, kept plain.
 A schema change touches the model, its migration and these two modules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from types import ModuleType
 
@@ -20,7 +21,15 @@ from telemetry.storage.shared import BucketRow, buckets_calendar, buckets_fixed,
 # One row to store: (sensor id, time, value).
 Row = tuple[int, datetime, float]
 
-__all__ = ["BucketRow", "Row", "buckets", "calendar_buckets", "readings_estimated_count", "readings_store"]
+__all__ = [
+    "BucketRow",
+    "Row",
+    "buckets",
+    "calendar_buckets",
+    "export_csv_rows",
+    "readings_estimated_count",
+    "readings_store",
+]
 
 
 def _engine() -> ModuleType:
@@ -56,3 +65,13 @@ def readings_estimated_count() -> int | None:
     """The number of readings as the planner estimates it (instant), or None where the
     database keeps no estimate."""
     return _engine().readings_estimated_count()
+
+
+def export_csv_rows(
+    *, sensor_id: int, device_id: int, device_name: str, key: str, start: datetime | None, end: datetime | None
+) -> Iterator[bytes]:
+    """A sensor's readings in [start, end) as CSV lines in time order,
+    `device_id,device_name,sensor,timestamp,value`, in blocks."""
+    return _engine().export_csv_rows(
+        sensor_id=sensor_id, device_id=device_id, device_name=device_name, key=key, start=start, end=end
+    )
