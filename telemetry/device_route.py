@@ -285,7 +285,8 @@ class AsgiDeviceRoute:
 
 
 def _replay(body: bytes, receive):
-    """The body read so far, then the connection's own messages (its disconnect)."""
+    """The body read so far, then the connection's own messages (its disconnect). Body
+    left unread (a body past the limit) is skipped: Django has its body already."""
     sent = False
 
     async def replay():
@@ -293,6 +294,8 @@ def _replay(body: bytes, receive):
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+        while (message := await receive())["type"] == "http.request":
+            pass
+        return message
 
     return replay

@@ -133,3 +133,11 @@ def test_a_device_past_its_rate_gets_429_from_django(post, device_token, tight_r
 def test_other_requests_go_to_django(device, device_token):
     assert call_wsgi("/api/telemetry/", method="GET", HTTP_AUTHORIZATION=f"Device {device_token}")[0] == 405
     assert call_wsgi("/healthz", method="GET")[0] == 200
+
+
+def test_a_body_past_the_limit_is_413_and_a_bad_token_with_it_still_401(settings, device, device_token):
+    settings.TELEMETRY_MAX_BODY_BYTES = 100
+    big = b'{"t": 1, "pad": "' + b"x" * 200 + b'"}'
+    assert call_asgi("/api/telemetry/", big, Authorization=f"Device {device_token}")[0] == 413
+    assert call_asgi("/api/telemetry/", big, Authorization="Device iotd_" + "x" * 43)[0] == 401
+    assert call_wsgi("/api/telemetry/", big, HTTP_AUTHORIZATION=f"Device {device_token}")[0] == 413
