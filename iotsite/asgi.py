@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
 from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from protocols.metrics import count_live_connections  # noqa: E402
 from telemetry.device_route import AsgiDeviceRoute  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -22,8 +23,10 @@ application = ProtocolTypeRouter(
         # Device ingest POSTs skip Django's middleware (telemetry/device_route.py).
         "http": AsgiDeviceRoute(django_asgi_app) if settings.DEVICE_ROUTE else django_asgi_app,
         # The session cookie (browsers), or ?token=<access JWT> (scripts, apps).
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": count_live_connections(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

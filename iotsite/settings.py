@@ -137,11 +137,13 @@ INSTALLED_APPS = [
     "telemetry",
     "live",
     "alerts",
+    "protocols",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
+    "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",
@@ -406,6 +408,16 @@ MQTT_SHARE_GROUP = envstr("MQTT_SHARE_GROUP", "iotsite")
 MQTT_SESSION_EXPIRY = envseconds("MQTT_SESSION_EXPIRY", timedelta(days=1))
 MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
 MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
+
+# Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
+# brokers owners enter: public addresses only, as webhooks, plus these networks (the
+# LAN of a Home Assistant); link-local and metadata addresses stay refused.
+BRIDGE_ALLOWED_NETWORKS = envnetworks("BRIDGE_ALLOWED_NETWORKS")
+BRIDGE_RELOAD_INTERVAL = envseconds("BRIDGE_RELOAD_INTERVAL", timedelta(seconds=10))
+# Prometheus /metrics: off unless enabled, and then only with METRICS_TOKEN as a bearer
+# token (an empty token refuses every request).
+METRICS_ENABLED = envbool("METRICS_ENABLED", False)
+METRICS_TOKEN = envstr("METRICS_TOKEN")
 
 # LOG_FORMAT=json writes one JSON object per line, each with the request id
 # (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).

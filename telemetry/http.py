@@ -39,7 +39,18 @@ class DeviceBody:
         )
 
 
-def read_body(body: DeviceBody) -> bytes:
+def read_body(request) -> bytes:
+    """A DRF request's raw body, refused with 413 past TELEMETRY_MAX_BODY_BYTES even
+    when the client sent no Content-Length."""
+    return read_device_body(DeviceBody.of_request(request))
+
+
+def idempotency_key(request) -> str | None:
+    """A DRF request's Idempotency-Key, checked."""
+    return idempotency_key_checked(request.headers.get("Idempotency-Key"))
+
+
+def read_device_body(body: DeviceBody) -> bytes:
     """The raw body, refused with 413 past TELEMETRY_MAX_BODY_BYTES even when the
     client sent no Content-Length."""
     limit = settings.TELEMETRY_MAX_BODY_BYTES
@@ -56,7 +67,7 @@ def read_body(body: DeviceBody) -> bytes:
     return raw
 
 
-def idempotency_key(key: str | None) -> str | None:
+def idempotency_key_checked(key: str | None) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
@@ -88,8 +99,8 @@ def ingest_device_body(device, body: DeviceBody, *, json_content_type: bool = Tr
     ThingsBoard may not label its JSON, so that endpoint passes json_content_type=False."""
     if json_content_type and not is_json(body.content_type):
         raise payloads.PayloadError("Send the body as application/json.", field="Content-Type", status=415)
-    raw = read_body(body)
-    key = idempotency_key(body.idempotency_key)
+    raw = read_device_body(body)
+    key = idempotency_key_checked(body.idempotency_key)
     now = timezone.now()
     readings = payloads.parse_readings(payloads.parse_json(raw), now=now, limits=payloads.payload_limits())
     digest = None if key is None else services.body_sha256(raw)

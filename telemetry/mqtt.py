@@ -35,6 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from prometheus_client import Gauge
 
 from devices.models import Device
 from devices.selectors import devices_with_token_by_id
@@ -49,6 +50,15 @@ STATS_INTERVAL_S = 60.0
 TRANSIENT_ERRORS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 TRANSIENT_RETRIES = 5
 ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# Received from the broker and not yet stored: /metrics shows it when the workers share
+# PROMETHEUS_MULTIPROC_DIR with the web processes (docs/protocols.md).
+QUEUE_DEPTH = Gauge(
+    "iotsite_mqtt_ingest_queue_messages",
+    "MQTT messages received by mqtt_ingest and not yet stored.",
+    multiprocess_mode="livesum",
+)
 
 
 class IngestStopped(Exception):
@@ -201,6 +211,7 @@ class TelemetryIngest:
             logger.info("MQTT ingest stopped: %s", self.counts.as_dict())
 
     def _next_batch(self) -> list[mqtt.MQTTMessage]:
+        QUEUE_DEPTH.set(self._inbox.qsize())
         try:
             batch = [self._inbox.get(timeout=0.2)]
         except queue.Empty:

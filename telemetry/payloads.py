@@ -90,8 +90,7 @@ def parse_readings(document: Any, *, now: datetime, limits: PayloadLimits) -> li
             readings=readings,
             checked_keys=checked_keys,
         )
-        if len(readings) > limits.max_readings:
-            raise PayloadError(f"The batch holds more than {limits.max_readings} readings; split it.", status=413)
+        check_batch_size(readings, limits=limits)
     return readings
 
 
@@ -129,6 +128,20 @@ def _parse_item(
         raise PayloadError('A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts")
     else:
         values, ts, prefix = item, now, ""
+    add_values(values, ts=ts, index=index, readings=readings, checked_keys=checked_keys, prefix=prefix)
+
+
+def add_values(
+    values: dict[str, Any],
+    *,
+    ts: datetime,
+    index: int | None,
+    readings: list[ParsedReading],
+    checked_keys: set[str],
+    prefix: str = "",
+) -> None:
+    """Append one reading per sensor: value, checking keys and values by the rules every
+    ingest form shares (JSON bodies, MQTT, line protocol, ThingSpeak)."""
     for key, value in values.items():
         if key not in checked_keys:
             checked_keys.add(_check_sensor_key(key, index=index, prefix=prefix))
@@ -139,6 +152,11 @@ def _parse_item(
             readings.append(ParsedReading(key, ts, float(value)))
         else:
             readings.append(ParsedReading(key, ts, _check_value(value, index, prefix + key)))
+
+
+def check_batch_size(readings: list[ParsedReading], *, limits: PayloadLimits) -> None:
+    if len(readings) > limits.max_readings:
+        raise PayloadError(f"The batch holds more than {limits.max_readings} readings; split it.", status=413)
 
 
 def _check_sensor_key(key: str, *, index: int | None, prefix: str) -> str:
@@ -175,12 +193,18 @@ def parse_timestamp(raw: Any, *, now: datetime, limits: PayloadLimits, index: in
         ts = _parse_iso(raw, index)
     else:
         ts = _parse_epoch_ms(raw, index)
+    hint = " (microseconds? send milliseconds)" if isinstance(raw, (int, float)) else ""
+    return check_not_future(ts, now=now, limits=limits, index=index, hint=hint)
+
+
+def check_not_future(
+    ts: datetime, *, now: datetime, limits: PayloadLimits, index: int | None = None, field: str = "ts", hint: str = ""
+) -> datetime:
     if ts - now > limits.future_margin:
-        hint = " (microseconds? send milliseconds)" if isinstance(raw, (int, float)) else ""
         raise PayloadError(
             f"Lies more than {int(limits.future_margin.total_seconds())} s in the future{hint}.",
             index=index,
-            field="ts",
+            field=field,
         )
     return ts
 
