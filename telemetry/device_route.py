@@ -44,9 +44,20 @@ from telemetry.http import DeviceBody, ingest_device_body
 
 logger = logging.getLogger(__name__)
 
+# Called with (route name, method, status, seconds) for every request this route
+# answers, so that what counts Django's requests (protocols/metrics.py) counts these.
+AnsweredHook = Callable[[str, str, int, float], None]
+_answered: list[AnsweredHook] = []
+
 TELEMETRY_PATH = "/api/telemetry/"
 THINGSBOARD_PATH = re.compile(r"^/api/v1/([^/]+)/telemetry$")
 THINGSBOARD_ROUTE = "/api/v1/<str:device_token>/telemetry"  # logged instead of the path, which holds the token
+
+
+def on_answered(hook: AnsweredHook) -> AnsweredHook:
+    if hook not in _answered:
+        _answered.append(hook)
+    return hook
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,11 @@ class Route:
     @property
     def thingsboard(self) -> bool:
         return self.path_token is not None
+
+    @property
+    def name(self) -> str:
+        """Its name in telemetry/urls.py."""
+        return "thingsboard-telemetry" if self.thingsboard else "telemetry"
 
 
 @dataclass(frozen=True)
@@ -135,10 +151,12 @@ def answer(route: Route, body: DeviceBody, *, authorization: bytes, host: str, s
         else:
             # ThingsBoard answers an empty 200.
             status, payload = (200, b"") if route.thingsboard else (201, orjson.dumps(result.as_json()))
+        seconds = time.perf_counter() - started
+        for hook in _answered:
+            hook(route.name, "POST", status, seconds)
         if settings.LOG_REQUESTS:
             path = THINGSBOARD_ROUTE if route.thingsboard else TELEMETRY_PATH
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            extra = {"method": "POST", "path": path, "status": status, "duration_ms": duration_ms}
+            extra = {"method": "POST", "path": path, "status": status, "duration_ms": round(seconds * 1000, 2)}
             access_log.info("POST %s %s", path, status, extra=extra)
         return Answer(status, payload, request_id)
     finally:

@@ -141,3 +141,12 @@ def test_a_body_past_the_limit_is_413_and_a_bad_token_with_it_still_401(settings
     assert call_asgi("/api/telemetry/", big, Authorization=f"Device {device_token}")[0] == 413
     assert call_asgi("/api/telemetry/", big, Authorization="Device iotd_" + "x" * 43)[0] == 401
     assert call_wsgi("/api/telemetry/", big, HTTP_AUTHORIZATION=f"Device {device_token}")[0] == 413
+
+
+def test_answers_are_counted_in_the_request_metrics(post, device, device_token):
+    from protocols.metrics import HTTP_REQUESTS
+
+    counted = HTTP_REQUESTS.labels(route="telemetry", method="POST", status="201")
+    before = counted._value.get()
+    assert post("/api/telemetry/", token=device_token)[0] == 201
+    assert counted._value.get() == before + 1
