@@ -61,6 +61,16 @@ def fresh_sensor_id_cache():
     sensor_ids_forget()
 
 
+@pytest.fixture(autouse=True)
+def group_commit_writer_stopped():
+    # A test that stored through the group commit writer leaves its thread and its
+    # database connection behind; the test database could not be dropped.
+    yield
+    from telemetry.group_commit import writer_stop
+
+    writer_stop()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password=PASSWORD)

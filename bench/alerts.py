@@ -36,8 +36,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import bench_database  # noqa: E402
+
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "iotsite_bench_alerts"
+BENCH_DB = bench_database("iotsite_bench_alerts")
 BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 SENSORS = 10
 READINGS_PER_SENSOR = 100

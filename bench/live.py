@@ -40,10 +40,10 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, wait_until_serving  # noqa: E402
+from bench.serving import bench_database, free_port, wait_until_serving  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "iotsite_bench_live"
+BENCH_DB = bench_database("iotsite_bench_live")
 BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

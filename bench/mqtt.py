@@ -36,10 +36,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import bench_database  # noqa: E402
 from tests.support.mqtt_broker import SERVER_PASSWORD, SERVER_USERNAME, Broker, broker_start  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "iotsite_bench_mqtt"
+BENCH_DB = bench_database("iotsite_bench_mqtt")
 BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 T0_MS = 1_735_689_600_000  # 2025-01-01
 

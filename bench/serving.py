@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -10,6 +11,12 @@ from pathlib import Path
 import httpx
 
 START_TIMEOUT = 30  # seconds: a cold Django start on a busy 2-core machine
+
+
+def bench_database(name: str) -> str:
+    """A bench's database name; BENCH_DB_SUFFIX keeps the benches of two checkouts
+    sharing one PostgreSQL server from dropping each other's database."""
+    return name + os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 def free_port() -> int:

@@ -35,10 +35,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, worker_pids  # noqa: E402
+from bench.serving import bench_database, free_port, worker_pids  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-SOAK_DB = "iotsite_soak"
+SOAK_DB = bench_database("iotsite_soak")
 SOAK_URL = f"postgres://postgres@127.0.0.1:5432/{SOAK_DB}"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 WORKERS = 2

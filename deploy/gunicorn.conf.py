@@ -1,13 +1,17 @@
-"""gunicorn for the HTTP API and pages (WSGI sync workers): `make serve` and
+"""gunicorn for the HTTP API and pages (WSGI threaded workers): `make serve` and
 deploy/systemd/iotsite-web.service. Every value can be set from the environment."""
 
 import os
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8001")
-# Sync workers: bench/ingest.py measured WSGI ahead of ASGI for request/response work
-# on the same machine (docs/operations.md).
-workers = int(os.environ.get("WEB_WORKERS", "4"))
-worker_class = "sync"
+# Threaded WSGI workers (docs/operations.md, bench/device_path.py): a worker process
+# answers many device POSTs at once, and its group commit stores them in one commit;
+# a sync worker would hold one request, and one commit, at a time. Few processes (one
+# per core) make bigger groups; each thread keeps its own database connection, so
+# workers x threads stays well under PostgreSQL's max_connections.
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "32"))
 # Long enough for a large CSV export, which streams without notifying the master.
 timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 graceful_timeout = 30

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """`make serve`: the production layout on one machine, in the foreground.
 
-    nginx :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)          127.0.0.1:8002
-                 └─ else            → gunicorn (WSGI workers)  127.0.0.1:8001
+    nginx :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)                   127.0.0.1:8002
+                 └─ else            → gunicorn (WSGI threaded workers)  127.0.0.1:8001
     sendalerts, mqtt_ingest and mqtt_devicecomm (when those commands exist; the MQTT
     ones when MQTT_HOST is set)
 

@@ -39,17 +39,25 @@ def device_from_token(token: str) -> Device:
     return device
 
 
+def token_of_authorization(header: bytes) -> str | None:
+    """The token of an `Authorization: Device <token>` header; None for another scheme
+    (or none), AuthenticationFailed for a malformed one."""
+    parts = header.split()
+    if not parts or parts[0].lower() != KEYWORD:
+        return None
+    if len(parts) != 2:
+        raise AuthenticationFailed("Authorization header must be 'Device <token>'.")
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise AuthenticationFailed("Invalid or revoked device token.") from None
+
+
 class DeviceTokenAuthentication(BaseAuthentication):
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != KEYWORD:
+        token = token_of_authorization(get_authorization_header(request))
+        if token is None:
             return None
-        if len(parts) != 2:
-            raise AuthenticationFailed("Authorization header must be 'Device <token>'.")
-        try:
-            token = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise AuthenticationFailed("Invalid or revoked device token.") from None
         device = device_from_token(token)
         return DevicePrincipal(device), device
 

@@ -11,16 +11,19 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from iotsite.request_limits import BodySizeLimitASGI  # noqa: E402
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
 from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
 from protocols.metrics import count_live_connections  # noqa: E402
+from telemetry.device_route import AsgiDeviceRoute  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Oversized bodies refused before Django reads (and spools) them.
-        "http": BodySizeLimitASGI(django_asgi_app),
+        # Oversized bodies refused before Django reads (and spools) them; device ingest
+        # POSTs then skip Django's middleware (telemetry/device_route.py).
+        "http": BodySizeLimitASGI(AsgiDeviceRoute(django_asgi_app) if settings.DEVICE_ROUTE else django_asgi_app),
         # The session cookie (browsers), or an access JWT (scripts, apps): live/auth.py.
         "websocket": count_live_connections(
             AllowedHostsOriginValidator(

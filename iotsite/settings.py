@@ -388,6 +388,15 @@ IDEMPOTENCY_KEEP = envseconds("IDEMPOTENCY_KEEP", timedelta(hours=24))
 TELEMETRY_MAX_BATCH = envint("TELEMETRY_MAX_BATCH", 10_000)
 TELEMETRY_MAX_BODY_BYTES = envint("TELEMETRY_MAX_BODY_BYTES", 4 * 1024 * 1024)
 TELEMETRY_FUTURE_MARGIN = envseconds("TELEMETRY_FUTURE_MARGIN", timedelta(minutes=10))
+# Group commit (PostgreSQL): a worker process stores the requests that arrive within
+# the window (or until the cap) in one transaction and one statement (telemetry/group_commit.py).
+TELEMETRY_GROUP_COMMIT = envbool("TELEMETRY_GROUP_COMMIT", True)
+TELEMETRY_GROUP_COMMIT_WINDOW_MS = envfloat("TELEMETRY_GROUP_COMMIT_WINDOW_MS", 1.0)
+TELEMETRY_GROUP_COMMIT_MAX_READINGS = envint("TELEMETRY_GROUP_COMMIT_MAX_READINGS", 10_000)
+# Device ingest POSTs answered in front of Django's middleware (telemetry/device_route.py),
+# and, under ASGI, the threads that answer them (they mostly wait for the group commit).
+DEVICE_ROUTE = envbool("DEVICE_ROUTE", True)
+DEVICE_ROUTE_THREADS = envint("DEVICE_ROUTE_THREADS", 64)
 # Gauge and display photos: size cap, the confidence below which a reading is refused
 # rather than stored, and where to keep images (empty: nowhere).
 TELEMETRY_MAX_IMAGE_BYTES = envint("TELEMETRY_MAX_IMAGE_BYTES", 8 * 1024 * 1024)

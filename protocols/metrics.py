@@ -42,7 +42,7 @@ from prometheus_client.registry import Collector
 
 from devices.models import Device
 from iotsite.middleware import SyncAndAsyncMiddleware
-from telemetry import hooks
+from telemetry import device_route, hooks
 from telemetry.payloads import ParsedReading
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ BRIDGE_QUEUE = Gauge(
 
 def register_hooks() -> None:
     hooks.on_readings_stored(_count_stored)
+    # Device POSTs answered in front of Django's middleware count as the middleware counts.
+    device_route.on_answered(_observe_route)
 
 
 def _count_stored(device: Device, readings: Sequence[ParsedReading]) -> None:
@@ -104,10 +106,14 @@ class MetricsMiddleware(SyncAndAsyncMiddleware):
 def _observe(request, response, started: float) -> None:
     match = getattr(request, "resolver_match", None)
     route = (match.url_name or match.route) if match is not None else "unmatched"
-    HTTP_REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
+    _observe_route(route, request.method, response.status_code, time.perf_counter() - started)
+
+
+def _observe_route(route: str, method: str, status: int, seconds: float) -> None:
+    HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
     protocol = INGEST_ROUTES.get(route)
     if protocol is not None:
-        INGEST_SECONDS.labels(protocol=protocol).observe(time.perf_counter() - started)
+        INGEST_SECONDS.labels(protocol=protocol).observe(seconds)
 
 
 def count_live_connections(app):

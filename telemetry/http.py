@@ -6,35 +6,68 @@ what a request may carry live in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
-from telemetry import payloads, services
+from telemetry import group_commit, payloads, services
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
+@dataclass(frozen=True)
+class DeviceBody:
+    """What ingest needs of a device's HTTP request, whichever server carried it: the
+    DRF views and the device route in front of Django (telemetry/device_route.py)."""
+
+    content_type: str
+    content_length: str | None  # as sent, unchecked
+    idempotency_key: str | None  # the Idempotency-Key header, unchecked
+    read: Callable[[int], bytes]  # read(n): at most n bytes of the body
+
+    @classmethod
+    def of_request(cls, request) -> DeviceBody:
+        return cls(
+            content_type=request.content_type or "",
+            content_length=request.META.get("CONTENT_LENGTH"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            read=request._request.read,
+        )
+
+
 def read_body(request) -> bytes:
+    """A DRF request's raw body, refused with 413 past TELEMETRY_MAX_BODY_BYTES even
+    when the client sent no Content-Length."""
+    return read_device_body(DeviceBody.of_request(request))
+
+
+def idempotency_key(request) -> str | None:
+    """A DRF request's Idempotency-Key, checked."""
+    return idempotency_key_checked(request.headers.get("Idempotency-Key"))
+
+
+def read_device_body(body: DeviceBody) -> bytes:
     """The raw body, refused with 413 past TELEMETRY_MAX_BODY_BYTES even when the
     client sent no Content-Length."""
     limit = settings.TELEMETRY_MAX_BODY_BYTES
     too_large = payloads.PayloadError(f"The body exceeds {limit} bytes.", status=413)
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(body.content_length or 0)
     except ValueError:
         raise payloads.PayloadError("Content-Length is not a number.") from None
     if declared > limit:
         raise too_large
-    body = request._request.read(limit + 1)
-    if len(body) > limit:
+    raw = body.read(limit + 1)
+    if len(raw) > limit:
         raise too_large
-    return body
+    return raw
 
 
-def idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
+def idempotency_key_checked(key: str | None) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
@@ -56,16 +89,19 @@ def ingest_request(request, device) -> Response:
 
 
 def ingest_body(request, device, *, json_content_type: bool = True) -> services.IngestResult:
-    """The readings of a request, stored; PayloadError for a bad one. Firmware written
-    for ThingsBoard may not label its JSON, so that endpoint passes json_content_type=False."""
-    if json_content_type and not is_json(request.content_type or ""):
+    """ingest_device_body for a DRF request."""
+    return ingest_device_body(device, DeviceBody.of_request(request), json_content_type=json_content_type)
+
+
+def ingest_device_body(device, body: DeviceBody, *, json_content_type: bool = True) -> services.IngestResult:
+    """The readings of a device's request, stored (grouped with other requests' when it
+    can, telemetry/group_commit.py); PayloadError for a bad one. Firmware written for
+    ThingsBoard may not label its JSON, so that endpoint passes json_content_type=False."""
+    if json_content_type and not is_json(body.content_type):
         raise payloads.PayloadError("Send the body as application/json.", field="Content-Type", status=415)
-    body = read_body(request)
-    key = idempotency_key(request)
+    raw = read_device_body(body)
+    key = idempotency_key_checked(body.idempotency_key)
     now = timezone.now()
-    readings = payloads.parse_readings(payloads.parse_json(body), now=now, limits=payloads.payload_limits())
-    if key is None:
-        return services.readings_ingest(device=device, readings=readings, received_at=now)
-    return services.readings_ingest_once(
-        device=device, readings=readings, received_at=now, idempotency_key=key, body=body
-    )
+    readings = payloads.parse_readings(payloads.parse_json(raw), now=now, limits=payloads.payload_limits())
+    digest = None if key is None else services.body_sha256(raw)
+    return group_commit.ingest(services.IngestEntry(device, readings, now, key, digest))

@@ -4,7 +4,7 @@ Devices publish to `devices/{id}/telemetry` (QoS 1); the broker's ACL lets a dev
 publish to its own topic only, so the topic names the device. Workers share the
 subscription `$share/{group}/devices/+/telemetry`: the broker hands each message to
 one of them. Messages are parsed by telemetry.payloads and stored by
-telemetry.services.readings_ingest, the same code as the HTTP API, and acknowledged
+telemetry.services.readings_ingest_group, the same code as the HTTP API, and acknowledged
 only once committed. Each worker keeps a persistent session under a stable client id,
 so what a killed worker had received but not acknowledged is sent again when it comes
 back (a reading with `ts` is then stored once; one without is stamped anew).
@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import DatabaseError, OperationalError, close_old_connections
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -63,6 +63,27 @@ QUEUE_DEPTH = Gauge(
 
 class IngestStopped(Exception):
     pass
+
+
+def _paho_properties_shared() -> None:
+    """paho builds its tables of MQTT v5 property names and types anew for every
+    PUBLISH it receives: half of its network thread's time at a few thousand messages
+    a second (a py-spy profile of bench/mqtt.py). The tables never change; build them
+    once and share them."""
+    if getattr(Properties, "_iotsite_shared_tables", False):
+        return
+    template = Properties(PacketTypes.PUBLISH)
+    types, names, properties = template.types, template.names, template.properties
+
+    def __init__(self, packetType) -> None:
+        self.packetType = packetType
+        self.types, self.names, self.properties = types, names, properties
+
+    Properties.__init__ = __init__  # type: ignore[method-assign]
+    Properties._iotsite_shared_tables = True  # type: ignore[attr-defined]
+
+
+_paho_properties_shared()
 
 
 def device_id_of_topic(topic: str) -> int | None:
@@ -206,50 +227,41 @@ class TelemetryIngest:
         close_old_connections()  # a worker runs for months; the database may have restarted
         self.counts.messages += len(messages)
         self.counts.batches += 1
-        by_device = self._parse(messages)
-        try:
-            self._store(by_device)
-        except (OperationalError, InterfaceError):
-            raise  # the database is away: leave everything unacknowledged and let the worker restart
-        except DatabaseError:
-            # One device's readings spoiled the transaction: store device by device.
-            for device, batch in by_device.items():
-                try:
-                    self._store({device: batch})
-                except (OperationalError, InterfaceError):
-                    raise
-                except DatabaseError as error:
-                    self.counts.failed += len(batch.messages)
-                    logger.error("MQTT: readings of device %s not stored: %s", device.pk, error)
+        # OperationalError or InterfaceError (the database is away) propagates: everything
+        # stays unacknowledged and the worker restarts.
+        self._store(self._parse(messages))
         for message in messages:
             self._client.ack(message.mid, message.qos)
 
     def _store(self, by_device: dict[Device, _DeviceBatch]) -> None:
-        """One transaction for all; retried when it lost a deadlock to another worker."""
+        """One transaction and one statement for all (a device whose readings the
+        database refuses is stored apart and fails alone); retried when it lost a
+        deadlock to another worker."""
         # Devices in id order: workers sharing the subscription lock rows in one order.
         in_order = sorted(by_device.items(), key=lambda item: item[0].pk)
+        entries = [
+            services.IngestEntry(device, batch.readings, batch.received_at or timezone.now())
+            for device, batch in in_order
+        ]
         for attempt in range(1, TRANSIENT_RETRIES + 1):
             try:
-                with transaction.atomic():
-                    results = [self._ingest(device, batch) for device, batch in in_order]
-                self._count_stored(results)
-                return
+                outcomes = services.readings_ingest_group(entries)
+                break
             except OperationalError as error:
                 if attempt == TRANSIENT_RETRIES or not isinstance(error.__cause__, TRANSIENT_ERRORS):
                     raise
                 logger.info("MQTT: %s; retrying the batch", type(error.__cause__).__name__)
                 time.sleep(0.01 * attempt)
-
-    @staticmethod
-    def _ingest(device: Device, batch: _DeviceBatch) -> tuple[_DeviceBatch, services.IngestResult]:
-        received_at = batch.received_at or timezone.now()
-        return batch, services.readings_ingest(device=device, readings=batch.readings, received_at=received_at)
-
-    def _count_stored(self, results: list[tuple[_DeviceBatch, services.IngestResult]]) -> None:
-        for batch, result in results:
-            self.counts.stored += len(batch.messages)
-            self.counts.readings += result.accepted
-            self.counts.duplicates += result.duplicates
+        for (device, batch), outcome in zip(in_order, outcomes, strict=True):
+            if isinstance(outcome, DatabaseError):
+                self.counts.failed += len(batch.messages)
+                logger.error("MQTT: readings of device %s not stored: %s", device.pk, outcome)
+            elif isinstance(outcome, Exception):
+                raise outcome  # a bug, not a bad message: leave the batch unacknowledged
+            else:
+                self.counts.stored += len(batch.messages)
+                self.counts.readings += outcome.accepted
+                self.counts.duplicates += outcome.duplicates
 
     def _parse(self, messages: list[mqtt.MQTTMessage]) -> dict[Device, _DeviceBatch]:
         device_ids = {device_id for message in messages if (device_id := device_id_of_topic(message.topic)) is not None}

@@ -36,12 +36,14 @@ def _engine() -> ModuleType:
     return postgresql if connection.vendor == "postgresql" else sqlite
 
 
-def readings_store(*, device_id: int, rows: list[Row], received_at: datetime) -> set[tuple[int, datetime]] | None:
-    """Insert the rows (the first value for a sensor and time stands), fold those really
-    inserted into the minute and hour rollups, update the sensors' counters and latest
-    values and the device's last_seen_at, in the caller's transaction. None when every
-    row went in; else the (sensor id, time) of those that did."""
-    return _engine().readings_store(device_id=device_id, rows=rows, received_at=received_at)
+def readings_store(*, rows: list[Row], seen: dict[int, datetime]) -> set[tuple[int, datetime]] | None:
+    """Insert the rows (the first value for a sensor and time stands: the earlier row
+    in `rows` wins), fold those really inserted into the minute and hour rollups, update
+    the sensors' counters and latest values and each device's last_seen_at (`seen`:
+    device id → time), in the caller's transaction. The rows may belong to several
+    devices (a group commit). None when every row went in; else the (sensor id, time)
+    of those that did."""
+    return _engine().readings_store(rows=rows, seen=seen)
 
 
 def rollups_rebuild(*, sensor_ids: list[int]) -> None:

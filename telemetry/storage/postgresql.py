@@ -50,7 +50,10 @@ WITH incoming AS (
         last_ts = GREATEST(s.last_ts, latest.ts)
     FROM latest WHERE s.id = latest.sensor_id
 ), device AS (
-    UPDATE devices_device SET last_seen_at = %(received_at)s WHERE id = %(device_id)s
+    -- One row per device (a group may hold several devices' readings), in id order.
+    UPDATE devices_device d SET last_seen_at = seen.at
+    FROM unnest(%(device_ids)b::bigint[], %(received_at)b::timestamptz[]) AS seen(id, at)
+    WHERE d.id = seen.id
 )
 SELECT count(*),
     -- Which rows went in, only when some did not (duplicates): rare, and costly to ship.
@@ -61,9 +64,10 @@ FROM inserted
 
 
 def readings_store(
-    *, device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime
+    *, rows: list[tuple[int, datetime, float]], seen: dict[int, datetime]
 ) -> set[tuple[int, datetime]] | None:
     connection.ensure_connection()
+    device_ids = sorted(seen)
     sensor_ids, timestamps, values = (list(column) for column in zip(*rows, strict=True))
     # A plain psycopg cursor binds the arrays as parameters (Django's client-side
     # binding would quote 30,000 values into the SQL text).
@@ -75,8 +79,8 @@ def readings_store(
                 "sensor_ids": sensor_ids,
                 "ts": timestamps,
                 "values": values,
-                "received_at": received_at,
-                "device_id": device_id,
+                "device_ids": device_ids,
+                "received_at": [seen[device_id] for device_id in device_ids],
                 "row_count": len(rows),
             },
         )

@@ -17,7 +17,7 @@ _SQLITE_ROWS_PER_INSERT = 300
 
 
 def readings_store(
-    *, device_id: int, rows: list[tuple[int, datetime, float]], received_at: datetime
+    *, rows: list[tuple[int, datetime, float]], seen: dict[int, datetime]
 ) -> set[tuple[int, datetime]] | None:
     adapt = connection.ops.adapt_datetimefield_value
     # RETURNING gives ts back as a naive UTC datetime (Django's SQLite converters).
@@ -49,7 +49,10 @@ def readings_store(
                 for sensor_id, (count, ts, value) in _latest_per_sensor(inserted).items()
             ],
         )
-        cursor.execute("UPDATE devices_device SET last_seen_at = %s WHERE id = %s", [adapt(received_at), device_id])
+        cursor.executemany(
+            "UPDATE devices_device SET last_seen_at = %s WHERE id = %s",
+            [(adapt(received_at), device_id) for device_id, received_at in sorted(seen.items())],
+        )
     if len(inserted) == len(rows):
         return None
     return {(sensor_id, ts) for sensor_id, ts, _value in inserted}
