@@ -14,13 +14,26 @@ from types import ModuleType
 
 from django.db import connection
 
-from telemetry.storage import postgresql, sqlite
+from telemetry.storage import partitions, postgresql, sqlite
+from telemetry.storage.partitions import WEEK
 from telemetry.storage.shared import BucketRow, buckets_calendar, buckets_fixed, rollups_rebuild_sql
 
 # One row to store: (sensor id, time, value).
 Row = tuple[int, datetime, float]
 
-__all__ = ["BucketRow", "Row", "buckets", "calendar_buckets", "readings_estimated_count", "readings_store"]
+__all__ = [
+    "WEEK",
+    "BucketRow",
+    "Row",
+    "buckets",
+    "calendar_buckets",
+    "partitions_ensure",
+    "readings_estimated_count",
+    "readings_partitioned",
+    "readings_store",
+    "week_drop",
+    "weeks_droppable",
+]
 
 
 def _engine() -> ModuleType:
@@ -54,3 +67,24 @@ def readings_estimated_count() -> int | None:
     """The number of readings as the planner estimates it (instant), or None where the
     database keeps no estimate."""
     return _engine().readings_estimated_count()
+
+
+def readings_partitioned() -> bool:
+    """Whether readings are in weekly partitions (PostgreSQL after migration 0003)."""
+    return partitions.is_partitioned("telemetry_reading")
+
+
+def partitions_ensure(*, now: datetime) -> list[str]:
+    """Create this week's and the coming weeks' partitions, and those of weeks whose rows
+    wait in the default partition. Returns the names of the partitions created."""
+    return partitions.partitions_ensure(now=now)
+
+
+def weeks_droppable(*, before: datetime) -> list[datetime]:
+    """Starts of the weeks wholly before `before` that still have partitions."""
+    return partitions.weeks_droppable(before=before)
+
+
+def week_drop(week: datetime) -> tuple[int, int]:
+    """Drop one week's partitions; (readings, minute rollups) they held."""
+    return partitions.week_drop(week)

@@ -91,6 +91,11 @@ def truncate_sql(column: str, unit: str) -> str:
 
 def readings_estimated_count() -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Reading._meta.db_table])
+        # A partitioned table keeps no estimate of its own: its partitions' add up.
+        cursor.execute(
+            "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c WHERE c.relname = %s AND c.relkind = 'r' "
+            "OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(%s))",
+            [Reading._meta.db_table, Reading._meta.db_table],
+        )
         row = cursor.fetchone()
-    return row[0] if row else None
+    return row[0] if row and row[0] is not None else None
