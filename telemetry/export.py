@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import sql
 
 from telemetry.models import Sensor
@@ -22,8 +23,8 @@ CHUNK_BYTES = 256 * 1024
 SQLITE_FETCH_ROWS = 5000
 
 
-def export_sensors(*, user, device_id: int | None = None, sensor: str | None = None):
-    sensors = Sensor.objects.filter(device__owner=user)
+def export_sensors(*, user, device_id: int | None = None, sensor: str | None = None, using: str = DEFAULT_DB_ALIAS):
+    sensors = Sensor.objects.using(using).filter(device__owner=user)
     if device_id is not None:
         sensors = sensors.filter(device_id=device_id)
     if sensor:
@@ -38,13 +39,17 @@ def export_csv(
     sensor: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Iterator[bytes]:
-    """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value."""
+    """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value.
+    `using`: the database alias to read (a replica's, chosen when the export starts,
+    since the blocks are read after the view has returned)."""
     yield HEADER
-    rows_of: Callable[..., Iterator[bytes]] = _postgresql_rows if connection.vendor == "postgresql" else _sqlite_rows
+    db = connections[using]
+    rows_of: Callable[..., Iterator[bytes]] = _postgresql_rows if db.vendor == "postgresql" else _sqlite_rows
     pending = bytearray()
-    for sensor_row in list(export_sensors(user=user, device_id=device_id, sensor=sensor)):
-        for block in rows_of(*sensor_row, start, end):
+    for sensor_row in list(export_sensors(user=user, device_id=device_id, sensor=sensor, using=using)):
+        for block in rows_of(db, *sensor_row, start, end):
             pending += block
             if len(pending) >= CHUNK_BYTES:
                 yield bytes(pending)
@@ -69,19 +74,21 @@ def _csv_prefix(device_id: int, device_name: str, key: str) -> str:
     return line.getvalue() + ","
 
 
-def _time_filter(start: datetime | None, end: datetime | None) -> tuple[str, list]:
+def _time_filter(db: BaseDatabaseWrapper, start: datetime | None, end: datetime | None) -> tuple[str, list]:
     clauses, params = [], []
     if start is not None:
         clauses.append("ts >= %s")
-        params.append(connection.ops.adapt_datetimefield_value(start))
+        params.append(db.ops.adapt_datetimefield_value(start))
     if end is not None:
         clauses.append("ts < %s")
-        params.append(connection.ops.adapt_datetimefield_value(end))
+        params.append(db.ops.adapt_datetimefield_value(end))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
-def _postgresql_rows(sensor_id: int, device_id: int, device_name: str, key: str, start, end) -> Iterator[bytes]:
-    time_filter, params = _time_filter(start, end)
+def _postgresql_rows(
+    db: BaseDatabaseWrapper, sensor_id: int, device_id: int, device_name: str, key: str, start, end
+) -> Iterator[bytes]:
+    time_filter, params = _time_filter(db, start, end)
     # Index telemetry_reading_sensor_ts_unique gives the rows in time order, no sort;
     # COPY's CSV quoting matches Python's csv module.
     query = sql.SQL(
@@ -97,15 +104,17 @@ def _postgresql_rows(sensor_id: int, device_id: int, device_name: str, key: str,
         key=sql.Literal(key),
         sensor_id=sql.Literal(sensor_id),
     )
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(query) as copy:
+    db.ensure_connection()
+    with db.connection.cursor() as cursor, cursor.copy(query) as copy:
         yield from copy
 
 
-def _sqlite_rows(sensor_id: int, device_id: int, device_name: str, key: str, start, end) -> Iterator[bytes]:
-    time_filter, params = _time_filter(start, end)
+def _sqlite_rows(
+    db: BaseDatabaseWrapper, sensor_id: int, device_id: int, device_name: str, key: str, start, end
+) -> Iterator[bytes]:
+    time_filter, params = _time_filter(db, start, end)
     prefix = _csv_prefix(device_id, device_name, key)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             # As text: no datetime parsing per row, just string slicing.
             f"SELECT CAST(ts AS TEXT), value FROM telemetry_reading WHERE sensor_id = %s{time_filter} ORDER BY ts",

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from types import ModuleType
 
-from django.db import connection
+from django.db import connection, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from telemetry.storage import partitions, postgresql, sqlite
 from telemetry.storage.partitions import WEEK
@@ -53,14 +54,22 @@ def rollups_rebuild(*, sensor_ids: list[int]) -> None:
     rollups_rebuild_sql(_engine(), sensor_ids)
 
 
+def _read_connection() -> BaseDatabaseWrapper:
+    # Where the ORM would read readings now: a replica inside iotsite.replicas'
+    # reads_from_replica, else the primary.
+    from telemetry.models import Reading
+
+    return connections[router.db_for_read(Reading)]
+
+
 def buckets(*, sensor_id: int, start: datetime, end: datetime, width: int, source: str) -> list[BucketRow]:
     """(bucket start, min, max, sum, count) per `width` seconds, aligned to the epoch."""
-    return buckets_fixed(_engine(), sensor_id, start, end, width, source)
+    return buckets_fixed(_engine(), sensor_id, start, end, width, source, _read_connection())
 
 
 def calendar_buckets(*, sensor_id: int, boundaries: list[datetime], source: str) -> list[BucketRow]:
     """(bucket start, min, max, sum, count) between consecutive boundaries."""
-    return buckets_calendar(sensor_id, boundaries, source)
+    return buckets_calendar(sensor_id, boundaries, source, _read_connection())
 
 
 def readings_estimated_count() -> int | None:
