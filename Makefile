@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser serve clean
+.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser cluster-deps serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients)
 
+# The replica, failover and cluster tests and bench/cluster.py: PostgreSQL nodes under
+# pg_auto_failover, HAProxy in front of the app hosts (docs/scaling.md).
+cluster-deps:
+	@command -v pg_autoctl >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-auto-failover pg-auto-failover-cli)
+	@command -v haproxy >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy)
+
 # ruff (format and lint) and mypy; DEBUG only so settings load without a SECRET_KEY.
 lint: install
 	$(BIN)/ruff format --check .
@@ -61,7 +67,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install services browser static
+test: install services browser cluster-deps static
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

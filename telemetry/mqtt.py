@@ -71,6 +71,7 @@ class IngestCounts:
     unknown_device: int = 0
     failed: int = 0  # valid, but the database refused them (e.g. the device was just deleted)
     batches: int = 0
+    database_waits: int = 0  # tries of a batch that found the database away
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -169,7 +170,7 @@ class TelemetryIngest:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if batch:
-                    self.store_and_ack(batch)
+                    self._store_until_done(batch)
                 if time.monotonic() >= next_stats:
                     logger.info("MQTT ingest: %s", self.counts.as_dict())
                     next_stats = time.monotonic() + STATS_INTERVAL_S
@@ -190,6 +191,24 @@ class TelemetryIngest:
                 break
         return batch
 
+    def _store_until_done(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """A database away for a while (a failover, a restart) is waited out here, the
+        batch unacknowledged meanwhile; each try opens a new connection, which finds
+        the new primary through DATABASE_URL's hosts. Stopping meanwhile leaves the batch
+        to the broker, which sends it again."""
+        delay = 0.2
+        while True:
+            try:
+                self.store_and_ack(messages)
+                return
+            except (OperationalError, InterfaceError) as error:
+                if self._stop.is_set():
+                    raise
+                self.counts.database_waits += 1
+                logger.warning("MQTT: the database is unavailable (%s); trying the batch again in %.1f s", error, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
     def store_and_ack(self, messages: list[mqtt.MQTTMessage]) -> None:
         close_old_connections()  # a worker runs for months; the database may have restarted
         self.counts.messages += len(messages)
@@ -198,7 +217,7 @@ class TelemetryIngest:
         try:
             self._store(by_device)
         except (OperationalError, InterfaceError):
-            raise  # the database is away: leave everything unacknowledged and let the worker restart
+            raise  # the database is away: everything stays unacknowledged; the caller waits it out
         except DatabaseError:
             # One device's readings spoiled the transaction: store device by device.
             for device, batch in by_device.items():
