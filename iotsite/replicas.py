@@ -186,6 +186,11 @@ class PrimaryReadsAfterWriteMiddleware(SyncAndAsyncMiddleware):
 
     @staticmethod
     def _mark(request, response):
+        from devices.authentication import DevicePrincipal
+
+        # Devices never read history back: their posts need no cookie (nor its bytes).
+        if isinstance(getattr(request, "user", None), DevicePrincipal):
+            return response
         if request.method not in SAFE_METHODS and response.status_code < 400 and replica_aliases():
             response.set_cookie(
                 PRIMARY_READS_COOKIE,
