@@ -127,6 +127,21 @@ class TestWeeklyPartitions:
         sensor = Sensor.objects.get()
         assert (sensor.reading_count, sensor.last_ts, sensor.last_value) == (0, None, None)
 
+    def test_a_week_that_cannot_be_locked_in_time_goes_in_batches_instead(self, device, settings, monkeypatch):
+        from django.db import OperationalError
+
+        settings.RETENTION_DAYS = 7
+        partitions_create(start=NOW - timedelta(days=30), end=NOW)
+        ingest(device, hourly(NOW - timedelta(days=20), 24))
+
+        def busy(week):
+            raise OperationalError("canceling statement due to lock timeout")
+
+        monkeypatch.setattr(storage, "week_drop", busy)
+        assert readings_prune(now=NOW).readings == 24
+        assert Reading.objects.count() == 0
+        assert Sensor.objects.get().reading_count == 0
+
     def test_the_admin_estimate_adds_up_the_partitions(self, device):
         ingest(device, hourly(NOW, 5))
         with connection.cursor() as cursor:
