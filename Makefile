@@ -74,6 +74,14 @@ test: install services browser cluster-deps static
 test-sqlite:
 	$(BIN)/pytest -q
 
+# The quick loop while coding: SQLite, no browser, no processes besides pytest's own
+# (markers in pytest.ini, docs/testing.md); `make test` runs everything. Two xdist
+# workers, each with its own in-memory database, cache and channel layer: hence no
+# DATABASE_URL or REDIS_URL from the environment (a shared Redis cache would be cleared
+# by one worker under the other's rate-limit tests).
+test-fast: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -q -n 2 -m "not browser and not processes"
+
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 

@@ -1,12 +1,39 @@
-"""Fixtures shared by every test: alice and bob, their API clients, a device."""
+"""Fixtures shared by every test: alice and bob, their API clients, a device; and the
+markers a test gets from the fixtures it uses."""
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from devices.services import device_create
 
-PASSWORD = "correct-horse-battery"
+# Used below; also still importable as `from conftest import PASSWORD` by older tests.
+from tests.support.users import PASSWORD, client_for
+
+# Markers (pytest.ini) a test gets from a fixture it uses, directly or through another
+# fixture. Tests that start a process or a Chromium themselves are marked in their module.
+FIXTURE_MARKERS = {
+    # tests/e2e: the session's Chromium, behind the context, page and signed_in_page fixtures
+    "browser": ("browser",),
+    # tests/mqtt: a Mosquitto process per test, behind mqtt_settings, connect_device,
+    # ingest_thread, ingest_process and the mqtt_device fixtures
+    "broker": ("mqtt", "processes"),
+    # tests/mqtt: `manage.py mqtt_ingest` processes
+    "ingest_process": ("processes",),
+    # tests/live: `manage.py migrate` for a database that uvicorn processes share, and uvicorn
+    "server_database": ("processes",),
+    "uvicorn_server_url": ("processes",),
+    # tests/edge_reader: the stand-in telemetry server process
+    "telemetry_server": ("processes",),
+    "flaky_telemetry_server": ("processes",),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        markers = {marker for fixture in fixtures & FIXTURE_MARKERS.keys() for marker in FIXTURE_MARKERS[fixture]}
+        for marker in sorted(markers):
+            item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +74,6 @@ def other_user(django_user_model):
 @pytest.fixture
 def anon_client():
     return APIClient()
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 @pytest.fixture

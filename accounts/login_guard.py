@@ -7,6 +7,12 @@ further failure locks that username or address out for twice as long as the last
 429 with Retry-After before the password is checked, so it tells nothing about it.
 A successful log-in clears its username's count; an address's count only expires, or
 one account the attacker owns would wipe the trail of guesses at others.
+
+The lockout is enforced where the password is checked (accounts.backends, which every
+log-in path goes through: the JWT endpoint, the log-in page, the admin), on the
+username being authenticated; LoginLockedOut becomes the 429. The middleware only
+answers early, from its own reading of the body: a guarded body it cannot read is a
+400, so no body the views would read differently slips past it.
 """
 
 from __future__ import annotations
@@ -21,11 +27,25 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
 from iotsite.middleware import SyncAndAsyncMiddleware
 
 TOO_MANY = "Too many failed log-in attempts. Try again in {seconds} seconds."
+
+
+class LoginLockedOut(Throttled):
+    """Raised by the authentication backend for a locked-out username or address: a 429
+    with Retry-After from DRF's views, and from LoginGuardMiddleware for Django's forms."""
+
+    def __init__(self, seconds: int):
+        super().__init__(detail=TOO_MANY.format(seconds=seconds))
+        self.wait = seconds
+
+
+class UnreadableLogin(Exception):
+    pass
 
 
 def client_address(request) -> str:
@@ -91,13 +111,17 @@ def connect_signals() -> None:
 
 
 def submitted_username(request) -> str | None:
-    """The username a log-in POST carries, from a JSON body or a form."""
+    """The username a log-in POST carries, from a JSON body or a form; UnreadableLogin
+    when the body is JSON this guard cannot read (another charset, a lone surrogate):
+    the view's own parser might read it, and the guard would be bypassed."""
     if (request.content_type or "").lower() == "application/json":
         try:
             document = orjson.loads(request.body)
         except orjson.JSONDecodeError:
-            return None
+            raise UnreadableLogin from None
         username = document.get("username") if isinstance(document, dict) else None
+        if isinstance(username, int | float) and not isinstance(username, bool):
+            username = str(username)  # DRF's CharField reads a number as its digits
     else:
         username = request.POST.get("username")
     return username if isinstance(username, str) else None
@@ -119,13 +143,13 @@ def locked_out_response(request, seconds: int) -> HttpResponse:
 
 
 class LoginGuardMiddleware(SyncAndAsyncMiddleware):
-    """Refuse log-in POSTs from a locked-out username or address (LOGIN_GUARD_PATHS),
-    and clear a username's failures when the token endpoint says its password was right."""
+    """Refuse log-in POSTs from a locked-out username or address early (LOGIN_GUARD_PATHS),
+    and turn the backend's LoginLockedOut into a 429 for Django's log-in forms."""
 
     def call(self, request):
         if not self._guards(request):
             return self.get_response(request)
-        return self._before(request) or self._after(request, self.get_response(request))
+        return self._before(request) or self.get_response(request)
 
     async def acall(self, request):
         if not self._guards(request):
@@ -133,8 +157,12 @@ class LoginGuardMiddleware(SyncAndAsyncMiddleware):
         refused = await sync_to_async(self._before)(request)
         if refused:
             return refused
-        response = await self.get_response(request)
-        return await sync_to_async(self._after)(request, response)
+        return await self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, LoginLockedOut):
+            return locked_out_response(request, int(exception.wait or 1))
+        return None
 
     @staticmethod
     def _guards(request) -> bool:
@@ -142,13 +170,16 @@ class LoginGuardMiddleware(SyncAndAsyncMiddleware):
 
     @staticmethod
     def _before(request) -> HttpResponse | None:
-        request.login_username = submitted_username(request)
-        seconds = login_retry_after(username=request.login_username, address=client_address(request))
+        try:
+            username = submitted_username(request)
+        except UnreadableLogin:
+            return unreadable_response(request)
+        seconds = login_retry_after(username=username, address=client_address(request))
         return locked_out_response(request, seconds) if seconds else None
 
-    @staticmethod
-    def _after(request, response):
-        # The JWT endpoint logs nobody in (no user_logged_in signal): its 200 is the success.
-        if request.path.startswith("/api/") and response.status_code == 200:
-            login_success_record(username=request.login_username)
-        return response
+
+def unreadable_response(request) -> HttpResponse:
+    message = "A log-in body must be UTF-8 JSON (or a form) that this server can read."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(f'<!doctype html><title>Bad request</title><p role="alert">{message}</p>', status=400)

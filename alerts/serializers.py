@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from alerts.models import AlertEvent, AlertRule, NotificationChannel
+from alerts.webhooks import webhook_url_refusal
 from devices.selectors import devices_of_user
 from telemetry.payloads import PayloadError, _check_sensor_key
 
@@ -116,6 +117,9 @@ class NotificationChannelSerializer(serializers.ModelSerializer):
     def validate_url(self, value: str) -> str:
         if value and not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("A webhook URL starts with http:// or https://.")
+        refusal = webhook_url_refusal(value) if value else None
+        if refusal:
+            raise serializers.ValidationError(f"Refused: {refusal}.")
         return value
 
     def validate(self, attrs):

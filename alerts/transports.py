@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 
+import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from alerts.models import AlertEvent, Notification, NotificationChannel
 from alerts.selectors import alert_event_message
+from alerts.webhooks import WebhookRefused, webhook_post
 
 SIGNATURE_HEADER = "X-Iotsite-Signature"
 
@@ -92,25 +92,29 @@ class WebhookTransport(Transport):
     def send(self, notification: Notification) -> None:
         body = json.dumps(alert_event_message(event=notification.event)).encode()
         signature = hmac.new(self.channel.secret.encode(), body, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(
-            self.channel.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "iotsite-alerts",
-                SIGNATURE_HEADER: f"sha256={signature}",
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "iotsite-alerts",
+            SIGNATURE_HEADER: f"sha256={signature}",
+        }
         try:
-            with urllib.request.urlopen(request, timeout=settings.ALERTS_SEND_TIMEOUT) as response:
-                response.read(1024)
-        except urllib.error.HTTPError as error:
-            # 4xx: the receiver refuses this message and will again; 408 and 429 are "later".
-            permanent = 400 <= error.code < 500 and error.code not in (408, 429)
-            raise TransportError(f"HTTP {error.code}", permanent=permanent) from error
-        except (urllib.error.URLError, OSError) as error:
+            response = webhook_post(
+                self.channel.url, content=body, headers=headers, timeout=settings.ALERTS_SEND_TIMEOUT
+            )
+        except WebhookRefused as refused:
+            # Checked again at send time: the name may resolve elsewhere than when saved.
+            raise TransportError(f"Refused: {refused}", permanent=True) from refused
+        except (httpx.HTTPError, OSError, ValueError) as error:
             raise TransportError(f"{type(error).__name__}: {error}") from error
+        status = response.status_code
+        if 300 <= status < 400:
+            # Never followed: the target could be any address. The URL needs fixing.
+            location = response.headers.get("Location", "")[:200]
+            raise TransportError(f"HTTP {status}: redirect to {location!r} not followed", permanent=True)
+        if status >= 400:
+            # 4xx: the receiver refuses this message and will again; 408 and 429 are "later".
+            permanent = status < 500 and status not in (408, 429)
+            raise TransportError(f"HTTP {status}", permanent=permanent)
 
 
 TRANSPORTS: dict[str, type[Transport]] = {

@@ -6,6 +6,7 @@ with the same rows, batch size and concurrency, against PostgreSQL:
 
   api_batch_rows_per_s   POST /api/telemetry/ with 1,000-reading batches, C clients
   api_batch_rows_per_s_with_rules   the same with 3 alert rules on every sensor
+  lp_batch_rows_per_s    POST /api/v2/write (InfluxDB line protocol), the same 1,000 readings per body
   copy_batch_rows_per_s  COPY of 1,000 rows + COMMIT, C connections
   api_single_req_per_s   one reading per POST, 32 connections (wrk)
   insert_commit_per_s    INSERT of one row + COMMIT, 32 connections
@@ -183,6 +184,35 @@ def api_batch_client(base: str, token: str, client_index: int, first_batch: int,
             rows += response.json()["accepted"]
             batch_index += 1
     results.put(rows)
+
+
+def line_protocol_body(client_index: int, batch_index: int) -> bytes:
+    # The same readings as batch_body, one line each: `load value=<v> <epoch ms>`.
+    start_ms = int(T0.timestamp() * 1000) + (client_index * 1_000_000 + batch_index) * BATCH * 10
+    return "".join(f"load value={(i % 100) / 10} {start_ms + i * 10}\n" for i in range(BATCH)).encode()
+
+
+def lp_batch_client(base: str, token: str, client_index: int, first_batch: int, seconds: float, results) -> None:
+    rows = 0
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Token {token}", "Content-Type": "text/plain"}, timeout=60
+    ) as client:
+        deadline = time.monotonic() + seconds
+        batch_index = first_batch
+        while time.monotonic() < deadline:
+            body = line_protocol_body(client_index, batch_index)
+            response = client.post("/api/v2/write?bucket=bench&precision=ms", content=body)
+            if response.status_code != 204:
+                raise RuntimeError(f"line protocol batch answered {response.status_code}: {response.text[:200]}")
+            rows += BATCH
+            batch_index += 1
+    results.put(rows)
+
+
+def lp_batch_rate(base: str, tokens: list[str], clients: int, seconds: float, round_: int) -> float:
+    started = time.monotonic()
+    rows = run_processes(lp_batch_client, [(base, tokens[i], i, 500_000 * round_, seconds) for i in range(clients)])
+    return sum(rows) / (time.monotonic() - started)
 
 
 def run_processes(target, arguments: list[tuple]) -> list:
@@ -472,6 +502,9 @@ def main() -> None:
     with server(args.server, args.workers) as (base, master_pid):
         log("api batch")
         figures["api_batch_rows_per_s"] = round(api_batch_rate(base, tokens, args.clients, seconds))
+        log("line protocol batch")
+        # Before the alert rules, like the JSON figure; round 2 stores new readings.
+        figures["lp_batch_rows_per_s"] = round(lp_batch_rate(base, tokens, args.clients, seconds, round_=2))
         log("api batch with 3 alert rules on every sensor")
         figures["alert_rules"] = rules_on_every_sensor([device_id for device_id, _ in devices[2 : 2 + args.clients]])
         figures["api_batch_rows_per_s_with_rules"] = round(
@@ -510,6 +543,7 @@ def main() -> None:
                 figures["mqtt_single_rows_per_s"] / figures["api_single_req_per_s"], 1
             )
     figures["rules_ratio"] = round(figures["api_batch_rows_per_s_with_rules"] / figures["api_batch_rows_per_s"], 2)
+    figures["lp_vs_json_batch"] = round(figures["lp_batch_rows_per_s"] / figures["api_batch_rows_per_s"], 2)
     figures["batch_ratio"] = round(figures["api_batch_rows_per_s"] / figures["copy_batch_rows_per_s"], 2)
     figures["single_ratio"] = round(figures["api_single_req_per_s"] / figures["insert_commit_per_s"], 2)
     figures["query_speedup"] = round(figures["raw_aggregate_ms"] / figures["query_ms_p50"], 1)

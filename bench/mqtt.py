@@ -36,7 +36,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.mqtt.broker import SERVER_PASSWORD, SERVER_USERNAME, Broker, broker_start  # noqa: E402
+from tests.support.mqtt_broker import SERVER_PASSWORD, SERVER_USERNAME, Broker, broker_start  # noqa: E402
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "iotsite_bench_mqtt"

@@ -18,3 +18,11 @@ accesslog = None  # iotsite.log writes one JSON line per request, with its id
 errorlog = "-"
 # Behind nginx on the same host only; the proxy's X-Forwarded-* headers are trusted.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def child_exit(server, worker):
+    # Multi-process metrics (docs/protocols.md): a dead worker's live gauges must go.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

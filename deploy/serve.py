@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -129,6 +130,9 @@ def main() -> None:
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "migrate", "--noinput", "-v1")
 
+    if env.get("METRICS_ENABLED", "").lower() in {"1", "true", "yes", "on"} and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every process counts into one fresh directory; /metrics adds them up.
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iotsite-metrics-")
     supervisor = Supervisor(env)
     supervisor.start(
         "web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--bind", http]
@@ -164,6 +168,9 @@ def main() -> None:
             supervisor.start("mqtt_ingest", [str(BIN / "python"), "manage.py", "mqtt_ingest"])
         else:
             log("mqtt_ingest not started: set MQTT_HOST (and MQTT_PASSWORD) to the broker, see deploy/mosquitto/")
+    if command_exists(env, "mqtt_bridge"):
+        # Idle until an owner connects a Home Assistant broker (docs/protocols.md).
+        supervisor.start("mqtt_bridge", [str(BIN / "python"), "manage.py", "mqtt_bridge"])
     log(f"serving http://{listen} (HTTP API, pages and /ws/); Ctrl-C stops")
     supervisor.run()
 

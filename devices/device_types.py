@@ -26,6 +26,14 @@ def _check_calibration(config: dict, errors: ConfigErrors) -> None:
     calibration = config.get("calibration")
     if calibration is not None and not isinstance(calibration, dict):
         errors["calibration"] = ["Must be an object."]
+        return
+    # The server applies max_jump to every photo (telemetry/images.py): a positive number.
+    if (
+        calibration
+        and "max_jump" in calibration
+        and not (is_finite_number(calibration["max_jump"]) and calibration["max_jump"] > 0)
+    ):
+        errors["calibration.max_jump"] = ["Must be a positive number."]
 
 
 def _analog_gauge_errors(config: dict) -> ConfigErrors:
@@ -56,7 +64,29 @@ CONFIG_VALIDATORS: dict[str, Callable[[dict], ConfigErrors]] = {
 KNOWN_TYPES = [GENERIC, ANALOG_GAUGE, DIGITAL_DISPLAY]
 
 
+# Settings of the compatible ingest protocols (docs/protocols.md), for any type.
+LINE_PROTOCOL_TAGS = "line_protocol_tags"  # "drop" (default), "keep", or a list of tag keys to keep
+THINGSPEAK_FIELDS = "thingspeak_fields"  # {"field1": "temperature", ...}; unnamed fields keep "fieldN"
+THINGSPEAK_FIELD_NAMES = {f"field{number}" for number in range(1, 9)}
+
+
+def _protocol_errors(config: dict) -> ConfigErrors:
+    errors: ConfigErrors = {}
+    tags = config.get(LINE_PROTOCOL_TAGS)
+    tag_list = isinstance(tags, list) and all(isinstance(tag, str) and tag for tag in tags)
+    if tags is not None and tags not in ("drop", "keep") and not tag_list:
+        errors[LINE_PROTOCOL_TAGS] = ['Must be "drop", "keep", or a list of tag keys to keep.']
+    fields = config.get(THINGSPEAK_FIELDS)
+    if fields is not None:
+        if not isinstance(fields, dict) or not set(fields) <= THINGSPEAK_FIELD_NAMES:
+            errors[THINGSPEAK_FIELDS] = ["Must be an object of field1 … field8: sensor name."]
+        elif not all(isinstance(name, str) and name.strip() and len(name) <= 64 for name in fields.values()):
+            errors[THINGSPEAK_FIELDS] = ["Each sensor name must be a non-empty string of at most 64 characters."]
+    return errors
+
+
 def config_errors(device_type: str, config: dict) -> ConfigErrors:
     """Field errors of a device's config for its type; unknown types accept any object."""
     validator = CONFIG_VALIDATORS.get(device_type)
-    return validator(config) if validator else {}
+    errors = validator(config) if validator else {}
+    return {**_protocol_errors(config), **errors}

@@ -33,8 +33,25 @@ def _lookup_key() -> bytes:
     return _derived_key(settings.SECRET_KEY, b"iotsite device token lookup")
 
 
-def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derived_key(settings.SECRET_KEY, b"iotsite device token copy")))
+TOKEN_COPY_PURPOSE = b"iotsite device token copy"
+
+
+def _fernet(purpose: bytes = TOKEN_COPY_PURPOSE) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived_key(settings.SECRET_KEY, purpose)))
+
+
+def secret_encrypt(plain: str, *, purpose: bytes) -> str:
+    """Another secret the server must read back (a bridge broker's password), encrypted
+    as token copies are, under a key of its own purpose."""
+    return _fernet(purpose).encrypt(plain.encode()).decode()
+
+
+def secret_decrypt(ciphertext: str, *, purpose: bytes) -> str | None:
+    """The secret, or None when it was encrypted under another SECRET_KEY."""
+    try:
+        return _fernet(purpose).decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def token_generate() -> str:
@@ -50,15 +67,12 @@ def token_digest(token: str) -> str:
 
 
 def token_encrypt(token: str) -> str:
-    return _fernet().encrypt(token.encode()).decode()
+    return secret_encrypt(token, purpose=TOKEN_COPY_PURPOSE)
 
 
 def token_decrypt(ciphertext: str) -> str | None:
     """The token, or None when it was encrypted under another SECRET_KEY."""
-    try:
-        return _fernet().decrypt(ciphertext.encode()).decode()
-    except InvalidToken:
-        return None
+    return secret_decrypt(ciphertext, purpose=TOKEN_COPY_PURPOSE)
 
 
 def token_hint(token: str) -> str:

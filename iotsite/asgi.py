@@ -14,13 +14,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from iotsite.routing import websocket_urlpatterns  # noqa: E402
 from live.auth import JwtQueryStringAuthMiddleware  # noqa: E402
+from protocols.metrics import count_live_connections  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The session cookie (browsers), or ?token=<access JWT> (scripts, apps).
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": count_live_connections(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(JwtQueryStringAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -6,6 +6,7 @@ which refuse bad values with ImproperlyConfigured instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -72,6 +73,17 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
 
 
+def envnetworks(name: str, default: str = "") -> list[str]:
+    """CIDRs (10.0.0.0/8, 192.168.1.20/32, fd00::/8), comma-separated; a bare address is a /32 or /128."""
+    networks = []
+    for item in envlist(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (e.g. 192.168.1.0/24)") from None
+    return networks
+
+
 DEBUG = envbool("DEBUG", False)
 
 
@@ -126,11 +138,13 @@ INSTALLED_APPS = [
     "telemetry",
     "live",
     "alerts",
+    "protocols",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
+    "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",
@@ -336,6 +350,10 @@ ALERTS_RETRY_BASE_S = envfloat("ALERTS_RETRY_BASE_S", 30)
 ALERTS_RETRY_MAX_S = envfloat("ALERTS_RETRY_MAX_S", 3600)
 ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 10)
 ALERTS_SILENCE_CHECK_S = envfloat("ALERTS_SILENCE_CHECK_S", 30)
+# Webhooks go to public addresses only (alerts/webhooks.py, docs/security.md); these
+# networks are opened besides, e.g. the LAN of a Home Assistant. Link-local and cloud
+# metadata addresses stay refused whatever is listed.
+WEBHOOK_ALLOWED_NETWORKS = envnetworks("WEBHOOK_ALLOWED_NETWORKS")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -344,6 +362,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers, with JSON nesting bounded (iotsite/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "iotsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -428,6 +452,16 @@ MQTT_SESSION_EXPIRY = envseconds("MQTT_SESSION_EXPIRY", timedelta(days=1))
 MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
 MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
 
+# Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
+# brokers owners enter: public addresses only, as webhooks, plus these networks (the
+# LAN of a Home Assistant); link-local and metadata addresses stay refused.
+BRIDGE_ALLOWED_NETWORKS = envnetworks("BRIDGE_ALLOWED_NETWORKS")
+BRIDGE_RELOAD_INTERVAL = envseconds("BRIDGE_RELOAD_INTERVAL", timedelta(seconds=10))
+# Prometheus /metrics: off unless enabled, and then only with METRICS_TOKEN as a bearer
+# token (an empty token refuses every request).
+METRICS_ENABLED = envbool("METRICS_ENABLED", False)
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+
 # LOG_FORMAT=json writes one JSON object per line, each with the request id
 # (iotsite/log.py); LOG_REQUESTS adds one line per request (on with JSON logs).
 LOG_FORMAT = envstr("LOG_FORMAT", "text")
@@ -435,12 +469,17 @@ if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOG_REQUESTS = envbool("LOG_REQUESTS", LOG_FORMAT == "json")
 
+# Device tokens and JWTs are masked in every line (iotsite/log.py, docs/security.md).
+LOGGING_CONFIG = "iotsite.log.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "iotsite.log.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "()": "iotsite.log.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "iotsite.log.JsonFormatter"},
     },
     "handlers": {

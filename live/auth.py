@@ -1,4 +1,9 @@
-"""WebSocket authentication by `?token=<access JWT>`, for clients without a session.
+"""WebSocket authentication by access JWT, for clients without a session.
+
+The token comes as a subprotocol pair, `Sec-WebSocket-Protocol: bearer, <access JWT>`
+(in a browser: `new WebSocket(url, ["bearer", token])`), which no access log writes;
+or as `?token=<access JWT>`, kept for simple clients (the logs mask it). The
+connection is accepted with the subprotocol `bearer`, as the handshake requires.
 
 Sits inside AuthMiddlewareStack: a token, when given, decides alone (a bad or expired
 one leaves the connection anonymous even with a session cookie, so the consumer
@@ -32,10 +37,28 @@ def user_for_access_token(raw_token: str):
     return user, datetime.fromtimestamp(token["exp"], tz=UTC)
 
 
+BEARER_SUBPROTOCOL = "bearer"
+
+
+def token_of_subprotocols(subprotocols: list[str]) -> str | None:
+    """The entry after `bearer`, or None."""
+    if BEARER_SUBPROTOCOL in subprotocols:
+        position = subprotocols.index(BEARER_SUBPROTOCOL)
+        if position + 1 < len(subprotocols):
+            return subprotocols[position + 1]
+        return ""  # `bearer` without a token: a bad token, not none
+    return None
+
+
 class JwtQueryStringAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if "token" in query:
+        token = token_of_subprotocols(list(scope.get("subprotocols") or []))
+        if token is not None:
+            scope = {**scope, "accepted_subprotocol": BEARER_SUBPROTOCOL}
+        else:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            token = query["token"][0] if "token" in query else None
+        if token is not None:
             scope = dict(scope)
-            scope["user"], scope["token_expires_at"] = await user_for_access_token(query["token"][0])
+            scope["user"], scope["token_expires_at"] = await user_for_access_token(token)
         return await super().__call__(scope, receive, send)

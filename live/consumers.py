@@ -127,12 +127,14 @@ class LiveConsumer(BoundedJsonConsumer):
     async def connect(self):
         # Accept first: a WebSocket refused before the handshake reaches the browser
         # as a bare failure, without the 4401 that tells it to log in again.
-        await self.accept()
+        await self.accept(subprotocol=self.scope.get("accepted_subprotocol"))
         self.user = self.scope.get("user")
         self.device_ids: set[int] = set()
         self.all_devices = False
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED, reason="Log in, or pass ?token=<access JWT>.")
+            await self.close(
+                code=CLOSE_UNAUTHENTICATED, reason="Log in, or pass an access JWT (subprotocols bearer, <token>)."
+            )
             return
         await self.start_outbox()
         self.user_group = live.live_group_for_user(self.user.pk)

@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -21,24 +21,53 @@ class UtcIsoDateTimeField(IsoDateTimeField):
             raise ValidationError("This time is out of range.", code="invalid") from None
 
 
+# A series is computed from its times (aligned to buckets, to local midnights), and at
+# the ends of Python's calendar (years 1 and 9999) that arithmetic overflows.
+EARLIEST_SERIES_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_SERIES_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+class SeriesTimeField(UtcIsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and not EARLIEST_SERIES_TIME <= parsed <= LATEST_SERIES_TIME:
+            raise ValidationError(
+                f"Must lie from {EARLIEST_SERIES_TIME:%Y-%m-%d} to {LATEST_SERIES_TIME:%Y-%m-%d}.", code="invalid"
+            )
+        return parsed
+
+
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class ReadingRangeFilter(django_filters.FilterSet):
-    """?start=&end= as ISO 8601 (an offset, or UTC when none is given)."""
+class SeriesTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = SeriesTimeField
 
-    start = UtcIsoDateTimeFilter(field_name="ts", lookup_expr="gte")
-    end = UtcIsoDateTimeFilter(field_name="ts", lookup_expr="lt")
+
+class ReadingRangeFilter(django_filters.FilterSet):
+    """?start=&end= of a series, as ISO 8601 (an offset, or UTC when none is given)."""
+
+    start = SeriesTimeFilter(field_name="ts", lookup_expr="gte")
+    end = SeriesTimeFilter(field_name="ts", lookup_expr="lt")
 
     class Meta:
         model = Reading
         fields = ["start", "end"]
 
 
-class ExportFilter(ReadingRangeFilter):
+class ExportFilter(django_filters.FilterSet):
+    # Any time Python can hold: the export only compares readings' times with them.
+    start = UtcIsoDateTimeFilter(field_name="ts", lookup_expr="gte")
+    end = UtcIsoDateTimeFilter(field_name="ts", lookup_expr="lt")
     device = django_filters.NumberFilter(field_name="sensor__device_id", min_value=1)
     sensor = django_filters.CharFilter(field_name="sensor__key", max_length=64)
+    # Not a filter: the cells as stored, without the spreadsheet escaping (telemetry/export.py).
+    raw = django_filters.ChoiceFilter(choices=[(v, v) for v in ("true", "false", "1", "0")], method="keep_all")
 
-    class Meta(ReadingRangeFilter.Meta):
-        fields = ["device", "sensor", "start", "end"]
+    class Meta:
+        model = Reading
+        fields = ["device", "sensor", "start", "end", "raw"]
+
+    def keep_all(self, queryset, name, value):
+        return queryset

@@ -95,6 +95,11 @@ def _check_plausible(device: Device, sensor: str, value: float, max_jump) -> Non
     in the cache, so every worker judges alike when the cache is Redis."""
     if max_jump is None:
         return
+    # Devices saved before max_jump was validated may hold a string or a bool.
+    if isinstance(max_jump, bool) or not isinstance(max_jump, int | float):
+        raise PayloadError(
+            "Unusable calibration: max_jump must be a positive number.", field="config.calibration", status=409
+        )
     key = f"telemetry:image-plausibility:{device.pk}:{sensor}"
     check = cache.get(key)
     if check is None or check.max_jump != max_jump:

@@ -12,7 +12,8 @@ back (a reading with `ts` is then stored once; one without is stamped anew).
 Messages that arrive together are stored in one transaction (a commit costs far more
 than a reading), each still acknowledged only after that commit. A bad payload, or a
 message for an unknown or revoked device, is counted, logged and acknowledged: sent
-again it would be just as bad.
+again it would be just as bad. So is a message whose parsing raises anything at all,
+so that no single message can stop ingestion.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from prometheus_client import Gauge
 
 from devices.models import Device
 from devices.selectors import devices_with_token_by_id
@@ -48,6 +50,15 @@ STATS_INTERVAL_S = 60.0
 TRANSIENT_ERRORS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 TRANSIENT_RETRIES = 5
 ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# Received from the broker and not yet stored: /metrics shows it when the workers share
+# PROMETHEUS_MULTIPROC_DIR with the web processes (docs/protocols.md).
+QUEUE_DEPTH = Gauge(
+    "iotsite_mqtt_ingest_queue_messages",
+    "MQTT messages received by mqtt_ingest and not yet stored.",
+    multiprocess_mode="livesum",
+)
 
 
 class IngestStopped(Exception):
@@ -180,6 +191,7 @@ class TelemetryIngest:
             logger.info("MQTT ingest stopped: %s", self.counts.as_dict())
 
     def _next_batch(self) -> list[mqtt.MQTTMessage]:
+        QUEUE_DEPTH.set(self._inbox.qsize())
         try:
             batch = [self._inbox.get(timeout=0.2)]
         except queue.Empty:
@@ -275,6 +287,14 @@ class TelemetryIngest:
             except payloads.PayloadError as error:
                 self.counts.bad_payload += 1
                 logger.warning("MQTT: bad payload from device %s: %s", device.pk, error.as_json()["detail"])
+                continue
+            except Exception as error:
+                # A parser bug this message found: it would raise again on every redelivery
+                # and stop ingestion for every device, so it is this message's bad payload.
+                self.counts.bad_payload += 1
+                logger.warning(
+                    "MQTT: bad payload from device %s: %s: %s", device.pk, type(error).__name__, error, exc_info=True
+                )
                 continue
             batch = by_device[device.pk]
             batch.readings.extend(readings)

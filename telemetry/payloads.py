@@ -79,8 +79,7 @@ def parse_readings(document: Any, *, now: datetime, limits: PayloadLimits) -> li
     for position, item in enumerate(items):
         index = position if indexed else None
         _parse_item(item, index=index, now=now, limits=limits, readings=readings, checked_keys=checked_keys)
-        if len(readings) > limits.max_readings:
-            raise PayloadError(f"The batch holds more than {limits.max_readings} readings; split it.", status=413)
+        check_batch_size(readings, limits=limits)
     return readings
 
 
@@ -112,6 +111,20 @@ def _parse_item(
         raise PayloadError('A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts")
     else:
         values, ts, prefix = item, now, ""
+    add_values(values, ts=ts, index=index, readings=readings, checked_keys=checked_keys, prefix=prefix)
+
+
+def add_values(
+    values: dict[str, Any],
+    *,
+    ts: datetime,
+    index: int | None,
+    readings: list[ParsedReading],
+    checked_keys: set[str],
+    prefix: str = "",
+) -> None:
+    """Append one reading per sensor: value, checking keys and values by the rules every
+    ingest form shares (JSON bodies, MQTT, line protocol, ThingSpeak)."""
     for key, value in values.items():
         if key not in checked_keys:
             checked_keys.add(_check_sensor_key(key, index=index, prefix=prefix))
@@ -122,6 +135,11 @@ def _parse_item(
             readings.append(ParsedReading(key, ts, float(value)))
         else:
             readings.append(ParsedReading(key, ts, _check_value(value, index, prefix + key)))
+
+
+def check_batch_size(readings: list[ParsedReading], *, limits: PayloadLimits) -> None:
+    if len(readings) > limits.max_readings:
+        raise PayloadError(f"The batch holds more than {limits.max_readings} readings; split it.", status=413)
 
 
 def _check_sensor_key(key: str, *, index: int | None, prefix: str) -> str:
@@ -158,12 +176,18 @@ def parse_timestamp(raw: Any, *, now: datetime, limits: PayloadLimits, index: in
         ts = _parse_iso(raw, index)
     else:
         ts = _parse_epoch_ms(raw, index)
+    hint = " (microseconds? send milliseconds)" if isinstance(raw, (int, float)) else ""
+    return check_not_future(ts, now=now, limits=limits, index=index, hint=hint)
+
+
+def check_not_future(
+    ts: datetime, *, now: datetime, limits: PayloadLimits, index: int | None = None, field: str = "ts", hint: str = ""
+) -> datetime:
     if ts - now > limits.future_margin:
-        hint = " (microseconds? send milliseconds)" if isinstance(raw, (int, float)) else ""
         raise PayloadError(
             f"Lies more than {int(limits.future_margin.total_seconds())} s in the future{hint}.",
             index=index,
-            field="ts",
+            field=field,
         )
     return ts
 
@@ -181,7 +205,11 @@ def _parse_iso(raw: str, index: int | None) -> datetime:
         raise PayloadError(
             "An ISO 8601 timestamp needs a UTC offset (e.g. 2026-01-31T12:00:00Z).", index=index, field="ts"
         )
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+05:00 lies before year 1 in UTC, 9999-12-31T23:59-05:00 after 9999.
+        raise PayloadError(f"{raw[:40]!r} is out of range once converted to UTC.", index=index, field="ts") from None
 
 
 def _parse_epoch_ms(raw: int | float, index: int | None) -> datetime:

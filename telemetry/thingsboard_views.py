@@ -5,6 +5,11 @@
 parser knows) and answers as ThingsBoard does: 200 with an empty body once stored, 401
 for an unknown or revoked token, 400 for a bad body (with our JSON error naming the
 field). The token rides in the path: docs/api.md, "ThingsBoard-compatible HTTP".
+
+Every other path under `/api/v1/{device_token}/` (ThingsBoard firmware polls
+`/attributes` and `/rpc`) is answered here too, as ThingsBoard answers a device: 401
+for an unknown token, and otherwise 404 with what is implemented. None of these
+answers is logged with its path, which holds the token.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -39,4 +44,23 @@ class ThingsBoardTelemetryView(APIView):
         # Django's request logger writes the path of every 4xx and 5xx, and here the
         # path holds the device token.
         response._has_been_logged = True
+        return response
+
+
+class ThingsBoardUnsupportedView(APIView):
+    """Any other ThingsBoard device path: 401 for a bad token, else 404."""
+
+    authentication_classes = [DevicePathTokenAuthentication]
+    permission_classes = [IsDevice]
+    parser_classes: list = []
+    schema = None  # not an endpoint: the rest of ThingsBoard's device API, refused
+
+    def handle(self, request, device_token: str, rest: str = ""):
+        return Response({"detail": "Not implemented: iotsite answers POST /api/v1/{token}/telemetry only."}, status=404)
+
+    get = post = put = patch = delete = handle
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._has_been_logged = True  # the path holds the device token
         return response

@@ -111,6 +111,13 @@ class ExportView(APIView):
             OpenApiParameter("sensor", str),
             OpenApiParameter("start", OpenApiTypes.DATETIME),
             OpenApiParameter("end", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "raw",
+                bool,
+                description="true: device names and sensor keys exactly as stored. By default a cell that"
+                " starts with = + - @, a tab or a carriage return (and is not a number) gets a leading '"
+                " so that a spreadsheet does not run it as a formula.",
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
@@ -131,6 +138,7 @@ class ExportView(APIView):
             sensor=wanted.get("sensor") or None,
             start=wanted.get("start"),
             end=wanted.get("end"),
+            raw=wanted.get("raw") in ("true", "1"),
             # The blocks are read after this view returns: the database is chosen now.
             using=router.db_for_read(Reading),
         )

@@ -3,16 +3,17 @@
 Everything else in telemetry reads and writes through these functions or the ORM, never
 through SQL of its own. Each function picks the module of the database in use:
 `postgresql.py` holds the hand-tuned statements of the hot paths (ingest, rollups,
-buckets); `sqlite.py` holds what SQLite needs for `make run` and the tests, kept plain.
+buckets, export); `sqlite.py` holds what SQLite needs for `make run` and the tests, kept plain.
 A schema change touches the model, its migration and these two modules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from types import ModuleType
 
-from django.db import connection, connections, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from telemetry.storage import partitions, postgresql, sqlite
@@ -28,6 +29,7 @@ __all__ = [
     "Row",
     "buckets",
     "calendar_buckets",
+    "export_csv_rows",
     "partitions_ensure",
     "readings_estimated_count",
     "readings_partitioned",
@@ -76,6 +78,29 @@ def readings_estimated_count() -> int | None:
     """The number of readings as the planner estimates it (instant), or None where the
     database keeps no estimate."""
     return _engine().readings_estimated_count()
+
+
+def export_csv_rows(
+    *,
+    sensor_id: int,
+    device_id: int,
+    device_name: str,
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Iterator[bytes]:
+    """A sensor's readings in [start, end) as CSV lines in time order,
+    `device_id,device_name,sensor,timestamp,value`, in blocks, read from `using`."""
+    return _engine().export_csv_rows(
+        sensor_id=sensor_id,
+        device_id=device_id,
+        device_name=device_name,
+        key=key,
+        start=start,
+        end=end,
+        db=connections[using],
+    )
 
 
 def readings_partitioned() -> bool:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import psycopg
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import sql
 
 from telemetry.models import Reading
+from telemetry.storage.shared import time_filter
 
 # One statement, one round trip: insert the readings, fold the ones really inserted
 # into both rollups, and keep the sensors' counters and the device's last_seen_at.
@@ -99,3 +103,34 @@ def readings_estimated_count() -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row and row[0] is not None else None
+
+
+def export_csv_rows(
+    *,
+    sensor_id: int,
+    device_id: int,
+    device_name: str,
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    db: BaseDatabaseWrapper,
+) -> Iterator[bytes]:
+    where, params = time_filter(start, end, db)
+    # Index telemetry_reading_sensor_ts_unique gives the rows in time order, no sort;
+    # COPY's CSV quoting matches Python's csv module.
+    query = sql.SQL(
+        "COPY (SELECT {device_id}, {device_name}, {key},"
+        " to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), value"
+        " FROM telemetry_reading WHERE sensor_id = {sensor_id}"
+        + where.replace("%s", "{}")
+        + " ORDER BY ts) TO STDOUT (FORMAT csv)"
+    ).format(
+        *[sql.Literal(p) for p in params],
+        device_id=sql.Literal(device_id),
+        device_name=sql.Literal(device_name),
+        key=sql.Literal(key),
+        sensor_id=sql.Literal(sensor_id),
+    )
+    db.ensure_connection()
+    with db.connection.cursor() as cursor, cursor.copy(query) as copy:
+        yield from copy

@@ -83,3 +83,15 @@ def rollups_rebuild_sql(engine: ModuleType, sensor_ids: list[int]) -> None:
 def _epoch_floor(ts: datetime, width: int) -> datetime:
     seconds = math.floor(ts.timestamp() / width) * width
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def time_filter(start: datetime | None, end: datetime | None, db: BaseDatabaseWrapper) -> tuple[str, list]:
+    """` AND ts >= %s AND ts < %s` for the bounds given, and their parameters."""
+    clauses, params = [], []
+    if start is not None:
+        clauses.append("ts >= %s")
+        params.append(db.ops.adapt_datetimefield_value(start))
+    if end is not None:
+        clauses.append("ts < %s")
+        params.append(db.ops.adapt_datetimefield_value(end))
+    return "".join(f" AND {clause}" for clause in clauses), params

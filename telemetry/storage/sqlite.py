@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from telemetry.storage.shared import time_filter
 
 # SQLite caps the bound parameters of one statement; 3 per reading.
 _SQLITE_ROWS_PER_INSERT = 300
@@ -93,3 +99,40 @@ def truncate_sql(column: str, unit: str) -> str:
 
 def readings_estimated_count() -> None:
     return None  # SQLite keeps no estimate; the admin counts
+
+
+FETCH_ROWS = 5000
+
+
+def export_csv_rows(
+    *,
+    sensor_id: int,
+    device_id: int,
+    device_name: str,
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    db: BaseDatabaseWrapper,
+) -> Iterator[bytes]:
+    where, params = time_filter(start, end, db)
+    prefix = _csv_prefix(device_id, device_name, key)
+    with db.cursor() as cursor:
+        cursor.execute(
+            # As text: no datetime parsing per row, just string slicing.
+            f"SELECT CAST(ts AS TEXT), value FROM telemetry_reading WHERE sensor_id = %s{where} ORDER BY ts",
+            [sensor_id, *params],
+        )
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            yield "".join(f"{prefix}{_sqlite_iso(ts)},{value!r}\n" for ts, value in rows).encode()
+
+
+def _csv_prefix(device_id: int, device_name: str, key: str) -> str:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([device_id, device_name, key])
+    return line.getvalue() + ","
+
+
+def _sqlite_iso(ts: str) -> str:
+    # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; answer like PostgreSQL does.
+    fraction = ts[20:26].ljust(6, "0") if len(ts) > 19 else "000000"
+    return f"{ts[:10]}T{ts[11:19]}.{fraction}Z"

@@ -21,6 +21,7 @@ def test_helpers_refuse_bad_values(monkeypatch, helper, raw):
         helper("X_SETTING", None)
 
 
+@pytest.mark.processes  # a Python that loads the settings
 def test_secret_key_is_required_without_debug(tmp_path):
     import subprocess
     import sys

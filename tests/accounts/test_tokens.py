@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import PASSWORD
+from tests.support.users import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -44,11 +44,13 @@ def smtp_server() -> Iterator[tuple[int, list[Message]]]:
 
 
 class WebhookReceiver:
-    """Records every POST; answers the statuses queued in `replies`, then 200."""
+    """Records every request; answers the statuses queued in `replies`, then 200. A
+    reply may be (status, location) for a redirect."""
 
     def __init__(self):
         self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.replies: list[int] = []
+        self.methods: list[str] = []
+        self.replies: list[int | tuple[int, str]] = []
         self.lock = threading.Lock()
 
 
@@ -61,10 +63,16 @@ def webhook_server() -> Iterator[tuple[str, WebhookReceiver]]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with receiver.lock:
                 receiver.requests.append((dict(self.headers.items()), body))
-                status = receiver.replies.pop(0) if receiver.replies else 200
+                receiver.methods.append(self.command)
+                reply = receiver.replies.pop(0) if receiver.replies else 200
+            status, location = reply if isinstance(reply, tuple) else (reply, "")
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        do_GET = do_PUT = do_POST  # a followed redirect may arrive as any of them
 
         def log_message(self, *args):
             pass

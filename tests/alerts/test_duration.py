@@ -1,7 +1,7 @@
 import pytest
 
 from alerts.services import alert_rule_create
-from tests.alerts.conftest import ingest, states
+from tests.support.alerts import ingest, states
 
 pytestmark = pytest.mark.django_db
 

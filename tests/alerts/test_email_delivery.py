@@ -3,8 +3,8 @@ import pytest
 from alerts.delivery import notifications_deliver_due
 from alerts.models import Notification, NotificationAttempt
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
 from tests.alerts.servers import smtp_server
+from tests.support.alerts import ingest
 
 pytestmark = pytest.mark.django_db
 

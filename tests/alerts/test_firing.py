@@ -2,7 +2,7 @@ import pytest
 
 from alerts.models import AlertEvent, AlertRule
 from alerts.services import alert_rule_create
-from tests.alerts.conftest import at, ingest, states
+from tests.support.alerts import at, ingest, states
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from alerts.models import AlertEvent, Notification
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
+from tests.support.alerts import ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ import pytest
 
 from alerts.models import AlertEvent
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
+from tests.support.alerts import ingest
 
 pytestmark = pytest.mark.django_db
 

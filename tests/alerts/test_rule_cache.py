@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from alerts import evaluation
 from alerts.models import AlertRule, RuleSetVersion
 from alerts.services import alert_rule_create, alert_rule_delete, alert_rule_update
-from tests.alerts.conftest import ingest, states
+from tests.support.alerts import ingest, states
 
 pytestmark = pytest.mark.django_db
 

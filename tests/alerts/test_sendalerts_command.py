@@ -6,8 +6,8 @@ from django.core.management import call_command
 
 from alerts.models import AlertEvent, AlertRule, Notification
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
 from tests.alerts.servers import webhook_server
+from tests.support.alerts import ingest
 
 pytestmark = pytest.mark.django_db
 

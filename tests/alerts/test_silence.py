@@ -79,7 +79,7 @@ def test_two_workers_checking_at_once_record_one_event_and_one_notification(devi
 
 
 def test_silence_rules_ignore_ingest(device):
-    from tests.alerts.conftest import ingest
+    from tests.support.alerts import ingest
 
     alert_rule_create(device=device, sensor="pressure", kind="silence", duration_s=60)
     ingest(device, ("pressure", 0, 1e9))

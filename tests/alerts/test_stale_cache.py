@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from alerts.models import AlertRule
 from alerts.services import alert_rule_create
-from tests.alerts.conftest import at, ingest, states
+from tests.support.alerts import at, ingest, states
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.db import connection
 
 from alerts.models import AlertEvent, Notification, NotificationAttempt
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
 from tests.alerts.servers import webhook_server
+from tests.support.alerts import ingest
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -9,8 +9,8 @@ from django.utils import timezone
 from alerts.delivery import notifications_deliver_due, retry_delay
 from alerts.models import Notification, NotificationAttempt
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
 from tests.alerts.servers import webhook_server
+from tests.support.alerts import ingest
 
 pytestmark = pytest.mark.django_db
 

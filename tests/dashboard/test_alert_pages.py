@@ -1,8 +1,8 @@
 import pytest
 
 from alerts.services import alert_rule_create, notification_channel_create
-from conftest import PASSWORD
-from tests.alerts.conftest import ingest
+from tests.support.alerts import ingest
+from tests.support.users import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests
-# make between browser steps are still plain synchronous code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import PASSWORD
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1440, "height": 900}
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-VENDOR_UPLOT = Path(settings.BASE_DIR) / "dashboard" / "static" / "vendor" / "uplot" / "uPlot.iife.min.js"
+# Importing tests.support.browsers also lets the tests' ORM calls run beside
+# Playwright's event loop (it sets DJANGO_ALLOW_ASYNC_UNSAFE). check_both_widths is
+# only re-exported, for tests on other branches that still import it from here.
+from tests.support.browsers import CHROMIUM_ARGS, DESKTOP, VENDOR_UPLOT, check_both_widths, log_in  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -70,40 +52,3 @@ def signed_in_page(page: Page, user) -> Page:
 def uplot_installed() -> None:
     if not VENDOR_UPLOT.exists():
         pytest.fail("uPlot is not in the static files: run `make static` (npm ci) first.")
-
-
-def log_in(page: Page, *, username: str, password: str = PASSWORD) -> None:
-    page.goto("/login/")
-    login = page.get_by_role("region", name="Log in")
-    login.get_by_label("Username").fill(username)
-    login.get_by_label("Password").fill(password)
-    login.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-
-
-def sideways_overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
-def check_both_widths(page: Page, name: str) -> None:
-    """Screenshot the page at phone and desktop width; at phone width nothing may
-    scroll sideways."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, viewport in (("375", PHONE), ("1440", DESKTOP)):
-        page.set_viewport_size(viewport)
-        page.wait_for_timeout(300)  # let the layout and any plot resize settle
-        page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
-        if viewport is PHONE:
-            assert sideways_overflow(page) <= 0, f"{name} scrolls sideways at 375 px"
-            assert small_controls(page) == [], f"{name} has controls too small to touch at 375 px"
-
-
-def small_controls(page: Page) -> list[str]:
-    """Visible buttons, fields and button-like links less than 44 px high."""
-    return page.evaluate(
-        """() => [...document.querySelectorAll(
-                "button, .button, input:not([type=radio]):not([type=hidden]), select, textarea, .site-nav a")]
-            .filter((element) => element.checkVisibility() && element.getBoundingClientRect().height < 44)
-            .map((element) => element.outerHTML.slice(0, 80))"""
-    )

@@ -1,7 +1,7 @@
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
-from tests.e2e.conftest import check_both_widths, log_in
+from tests.support.browsers import check_both_widths, log_in
+from tests.support.users import PASSWORD
 
 
 def test_a_visitor_signs_up_and_lands_on_an_empty_dashboard(page: Page, live_server):

@@ -12,12 +12,16 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
-from tests.e2e.conftest import log_in
-from tests.live.browsers import in_browser
-from tests.live.conftest import in_own_thread, server_database, uvicorn_server_url  # noqa: F401 (fixtures)
+from tests.live.conftest import server_database, uvicorn_server_url  # noqa: F401 (fixtures)
+from tests.support.browsers import in_browser, log_in
+from tests.support.live import in_own_thread
+from tests.support.users import PASSWORD
+
+# in_browser starts a Chromium of the test's own (uvicorn_server_url marks it `processes`).
+pytestmark = pytest.mark.browser
 
 
 def account_with_a_watched_gauge(base_url: str) -> tuple[str, str]:

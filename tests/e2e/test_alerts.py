@@ -3,8 +3,8 @@ from playwright.sync_api import Page, expect
 
 from alerts.models import AlertEvent, AlertRule
 from alerts.services import alert_rule_create, notification_channel_create
-from tests.alerts.conftest import ingest
-from tests.e2e.conftest import check_both_widths
+from tests.support.alerts import ingest
+from tests.support.browsers import check_both_widths
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import math
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import check_both_widths
 from tests.e2e.dashboard_scene import dashboard_scene
+from tests.support.browsers import check_both_widths
 
 R_ALERT = 48 - 7  # gauge.js: the alert arcs run inside the track
 DEGREES_PER_UNIT = 270 / 10  # a 0..10 scale on a 270° dial

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import check_both_widths
+from tests.support.browsers import check_both_widths
 
 
 @pytest.fixture

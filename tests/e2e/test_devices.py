@@ -3,7 +3,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from devices.services import device_create
-from tests.e2e.conftest import check_both_widths
+from tests.support.browsers import check_both_widths
 
 
 def send_reading(page: Page, token: str, body) -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from edge_reader.__main__ import main
 from edge_reader.synthetic import GaugeStyle, Scene, calibration_for, draw_gauge
-from tests.edge_reader.conftest import TOKEN, ServerProcess
+from tests.support.edge_server import TOKEN, ServerProcess
 
 STYLE, SCENE = GaugeStyle(), Scene(size=(320, 240))
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def run_cli(*args: str) -> tuple[int, list[dict]]:
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
 
 
+@pytest.mark.processes  # python -m edge_reader
 def test_read_prints_one_json_line_and_exits_0(tmp_path, calibration_file):
     code, lines = run_cli("read", str(gauge_file(tmp_path, 7.25)), "--calibration", str(calibration_file))
     assert code == 0 and len(lines) == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from edge_reader.client import BackgroundSender, Backoff, ReadingBuffer, TelemetryClient, utc_iso
-from tests.edge_reader.conftest import TOKEN, ServerProcess
+from tests.support.edge_server import TOKEN, ServerProcess
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 QUICK_RETRIES = Backoff(first=0.02, longest=0.1)

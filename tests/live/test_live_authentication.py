@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.live.conftest import access_token_for, close_code, connected, in_own_loop, subscribe
+from iotsite.asgi import application
+from tests.support.live import ORIGIN, access_token_for, close_code, connected, in_own_loop, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +63,28 @@ async def test_the_connection_is_closed_with_4401_when_its_token_expires(user):
     assert await subscribe(communicator, "*") == {"type": "subscribed", "device": "*"}
     output = await communicator.receive_output(timeout=3)
     assert output == {"type": "websocket.close", "code": 4401, "reason": "Token expired."}
+
+
+@in_own_loop
+async def test_a_client_may_pass_its_access_token_as_a_subprotocol(user, device):
+    # Sec-WebSocket-Protocol: bearer, <JWT> keeps the token out of URLs and access logs.
+    communicator = WebsocketCommunicator(
+        application, "/ws/live/", headers=[ORIGIN], subprotocols=["bearer", access_token_for(user)]
+    )
+    accepted, subprotocol = await communicator.connect()
+    assert (accepted, subprotocol) == (True, "bearer")
+    assert await subscribe(communicator, device.pk) == {"type": "subscribed", "device": device.pk}
+    await communicator.disconnect()
+
+
+@in_own_loop
+async def test_a_bad_token_as_a_subprotocol_is_closed_with_4401(session_cookie):
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/live/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={session_cookie}".encode())],
+        subprotocols=["bearer", "not.a.jwt"],
+    )
+    accepted, _ = await communicator.connect()
+    assert accepted
+    assert await close_code(communicator) == 4401

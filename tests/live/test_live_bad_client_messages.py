@@ -10,7 +10,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from live.consumers import LiveConsumer
-from tests.live.conftest import RECEIVE_TIMEOUT, close_code, in_own_loop
+from tests.support.live import RECEIVE_TIMEOUT, close_code, in_own_loop
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.live.conftest import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings_async, subscribe
+from tests.support.live import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings_async, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from tests.live.conftest import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings, subscribe
+from tests.support.live import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,14 @@ pytest-django's live_server speaks WSGI only, so this page is served by uvicorn.
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page
 
-from tests.live.browsers import in_browser
-from tests.live.conftest import in_own_thread
+from tests.support.browsers import in_browser
+from tests.support.live import in_own_thread
+
+# in_browser starts a Chromium of the test's own (uvicorn_server_url marks it `processes`).
+pytestmark = pytest.mark.browser
 
 FASTEST, SLOW = "0", "5"  # slider positions: 50 ms and 2 s
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from live import demo as live_demo
-from tests.live.conftest import RECEIVE_TIMEOUT, connected, in_own_loop
+from tests.support.live import RECEIVE_TIMEOUT, connected, in_own_loop
 
 # The demo reads no table, but channels closes stale connections after each message.
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 
 from live import push as live
 from telemetry.models import Reading
-from tests.live.conftest import readings_at, store_readings
+from tests.support.live import readings_at, store_readings
 
 
 class BrokenLayer:

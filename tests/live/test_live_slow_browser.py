@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from live.consumers import LiveConsumer
-from tests.live.conftest import in_own_loop
+from tests.support.live import in_own_loop
 
 
 class StalledSocket:

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 
 from devices.services import device_create
 from live.push import live_send
-from tests.live.conftest import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings_async, subscribe
+from tests.support.live import RECEIVE_TIMEOUT, connected, in_own_loop, readings_at, store_readings_async, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,10 @@ import httpx
 import pytest
 import websockets
 
-from tests.live.conftest import RECEIVE_TIMEOUT, in_own_loop
-from tests.live.servers import server_env, uvicorn_servers
+from tests.support.live import RECEIVE_TIMEOUT, in_own_loop
+from tests.support.live_servers import server_env, uvicorn_servers
+
+pytestmark = pytest.mark.processes  # two uvicorn workers
 
 # A database number no other test uses, and a prefix of this run's own: pub/sub
 # channels ignore the database number, the prefix keeps parallel runs apart.

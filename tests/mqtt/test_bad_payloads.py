@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from telemetry.models import Reading
-from tests.mqtt.conftest import wait_handled
+from tests.support.mqtt import wait_handled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from devices.services import device_create
-from tests.mqtt.conftest import wait_handled
+from tests.support.mqtt import wait_handled
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from devices.services import device_token_revoke
 from telemetry.models import Reading
-from tests.mqtt.conftest import wait_handled
+from tests.support.mqtt import wait_handled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ import pytest
 
 from devices.services import device_create
 from telemetry.models import Reading
-from tests.mqtt.conftest import PROCESS_TIMEOUT, wait_until
+from tests.support.mqtt import PROCESS_TIMEOUT, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

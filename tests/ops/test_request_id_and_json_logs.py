@@ -72,3 +72,29 @@ def test_the_json_formatter_keeps_the_traceback_on_one_line():
     output = JsonFormatter().format(record)
     assert "\n" not in output
     assert "ValueError: boom" in json.loads(output)["exc_info"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["attributes", "rpc", "attributes/updates", ""])
+def test_other_thingsboard_paths_answer_404_without_logging_the_token(client, caplog, device_token, path):
+    with caplog.at_level(logging.INFO):
+        response = client.get(f"/api/v1/{device_token}/{path}")
+    assert response.status_code == 404
+    assert "telemetry" in response.json()["detail"]
+    assert not [record for record in caplog.records if record.name == "django.request"]
+
+
+@pytest.mark.django_db
+def test_other_thingsboard_paths_answer_401_for_an_unknown_token(client):
+    assert client.get("/api/v1/iotd_not-a-token/attributes").status_code == 401
+
+
+def test_the_mask_covers_paths_query_strings_and_bare_secrets():
+    from iotsite.log import mask_secrets
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl"
+    token = "iotd_" + "A" * 43
+    line = f"GET /api/v1/{token}/rpc?x=1 /ws/live/?token={jwt}&b=2 Authorization: Bearer {jwt} Device {token}"
+    masked = mask_secrets(line)
+    assert token not in masked and jwt not in masked
+    assert masked.startswith("GET /api/v1/***/rpc?x=1 /ws/live/?token=***&b=2")

@@ -18,12 +18,15 @@ from bench import pgnodes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0
-    or not all(shutil.which(tool) for tool in ("haproxy", "redis-server", "pg_autoctl", "ip", "runuser"))
-    or not (pgnodes.BIN / "postgres").exists(),
-    reason="needs root and make cluster-deps (haproxy, redis-server, pg_auto_failover)",
-)
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        os.geteuid() != 0
+        or not all(shutil.which(tool) for tool in ("haproxy", "redis-server", "pg_autoctl", "ip", "runuser"))
+        or not (pgnodes.BIN / "postgres").exists(),
+        reason="needs root and make cluster-deps (haproxy, redis-server, pg_auto_failover)",
+    ),
+]
 
 
 def test_nothing_acknowledged_is_lost_when_an_app_host_and_then_the_database_primary_die():

@@ -16,10 +16,13 @@ import pytest
 
 from bench import pgnodes
 
-pytestmark = pytest.mark.skipif(
-    not (pgnodes.BIN / "postgres").exists() or os.geteuid() != 0 or not shutil.which("runuser"),
-    reason="needs PostgreSQL 15 server binaries and root",
-)
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        not (pgnodes.BIN / "postgres").exists() or os.geteuid() != 0 or not shutil.which("runuser"),
+        reason="needs PostgreSQL 15 server binaries and root",
+    ),
+]
 PROBE = Path(__file__).with_name("replica_probe.py")
 ROOT = PROBE.parent.parent.parent
 

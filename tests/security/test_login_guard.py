@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD
+from tests.support.users import PASSWORD
 
 
 @pytest.fixture

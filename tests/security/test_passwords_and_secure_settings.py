@@ -35,6 +35,7 @@ def production_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.processes  # manage.py check --deploy
 def test_the_deploy_check_is_clean_with_the_production_environment():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
@@ -51,6 +52,7 @@ def test_the_deploy_check_is_clean_with_the_production_environment():
     assert "(security." not in output, output
 
 
+@pytest.mark.processes  # a Python that loads the settings
 def test_cookies_are_secure_and_hsts_is_on_when_debug_is_off():
     code = (
         "from django.conf import settings as s;"
