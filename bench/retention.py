@@ -8,7 +8,11 @@ before and after partitioning, in one run on one database (PostgreSQL):
      query times (the bucketed series of 30 days and of one day, a raw 15-minute range),
      then `readings_prune` with RETENTION_DAYS=7: the month goes by batched DELETE
   3. load the same month again; migrate to the partitions (0003), timed, rows counted
-  4. partitioned: the same ingest and queries, then the same `readings_prune`: whole
+  4. plain beside partitioned in alternation, batch by batch and query by query (plain
+     copies in a schema of their own): ab_ingest_ratio (partitioned rate / plain rate)
+     and ab_query_*_ratio (partitioned time / plain time), the figures least moved by
+     other work on the machine
+  5. partitioned: the same ingest and queries, then the same `readings_prune`: whole
      weeks dropped, the week the cutoff falls in deleted in batches
 
 Ingest is measured 3 times, queries 30 times (10 quick), the best kept, since other work on the
@@ -116,6 +120,67 @@ def ingest_rate(pairs: list[tuple[int, int]], start: datetime, batches: int) -> 
     return best
 
 
+def interleaved(pairs, sensor_id: int, now: datetime, batches: int, repeats: int) -> dict[str, float]:
+    """Plain beside partitioned in alternation, so that both see the same load on the
+    machine: plain copies of the readings and minute rollups (same rows, same indexes)
+    in a schema `plain` that comes first on the search path for the plain turns. Ingest
+    alternates batch by batch (same rows into each), queries call by call; returns the
+    partitioned/plain ratios of the summed ingest time and of the fastest query times."""
+    from django.db import connection, transaction
+
+    from telemetry import storage
+    from telemetry.models import Sensor
+    from telemetry.selectors import reading_series
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS plain CASCADE; CREATE SCHEMA plain")
+        for table in ("telemetry_reading", "telemetry_minuterollup"):
+            cursor.execute(f"CREATE TABLE plain.{table} (LIKE public.{table} INCLUDING ALL)")
+            # As the real tables: LIKE copies the keys but not the foreign key.
+            cursor.execute(
+                f"ALTER TABLE plain.{table} ADD FOREIGN KEY (sensor_id) REFERENCES public.telemetry_sensor (id) "
+                "DEFERRABLE INITIALLY DEFERRED"
+            )
+            cursor.execute(f"INSERT INTO plain.{table} SELECT * FROM public.{table}")
+            cursor.execute(f"ANALYZE plain.{table}")
+
+    def on(schema: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET search_path = plain, public" if schema == "plain" else "SET search_path = public")
+
+    spent = {"plain": 0.0, "partitioned": 0.0}
+    first = now + timedelta(days=2)
+    for n in range(batches * 3):
+        device_id, batch_sensor = pairs[n % len(pairs)]
+        start = first + timedelta(seconds=n * BATCH)
+        rows = [(batch_sensor, start + timedelta(seconds=i), float(i % 50)) for i in range(BATCH)]
+        for schema in ("plain", "partitioned") if n % 2 else ("partitioned", "plain"):
+            on(schema)
+            began = time.perf_counter()
+            with transaction.atomic():
+                storage.readings_store(device_id=device_id, rows=rows, received_at=start)
+            spent[schema] += time.perf_counter() - began
+    figures = {"ab_ingest_ratio": round(spent["plain"] / spent["partitioned"], 3)}
+    sensor = Sensor.objects.get(pk=sensor_id)
+    spans = {
+        "ab_query_1d": (now - timedelta(days=1, hours=3), now - timedelta(hours=3)),
+        "ab_query_raw_15min": (now - timedelta(days=2, minutes=15), now - timedelta(days=2)),
+    }
+    for name, (start, end) in spans.items():
+        best = {"plain": float("inf"), "partitioned": float("inf")}
+        for _ in range(repeats):
+            for schema in best:
+                on(schema)
+                began = time.perf_counter()
+                reading_series(sensor=sensor, start=start, end=end, points=1000)
+                best[schema] = min(best[schema], time.perf_counter() - began)
+        figures[f"{name}_ratio"] = round(best["partitioned"] / best["plain"], 3)
+    on("partitioned")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA plain CASCADE")
+    return figures
+
+
 def query_ms(sensor_id: int, now: datetime, repeats: int) -> dict[str, float]:
     """Milliseconds of the series behind the plots: the fastest of `repeats` (other work
     on the machine only adds to a timing; the 30-day series reads the hour rollup, which
@@ -204,6 +269,8 @@ def main() -> None:
     figures["migrate_rows_lost"] = before_migration - reading_count()
     assert storage.readings_partitioned()
 
+    log("plain beside partitioned, in alternation: ingest, queries")
+    figures.update(interleaved(pairs, sensor_ids[0], now, batches, repeats))
     log("partitioned: ingest, queries")
     figures["ingest_rows_per_s_partitioned"] = round(ingest_rate(pairs, now + timedelta(hours=1), batches))
     for name, value in query_ms(sensor_ids[0], now, repeats).items():
