@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser cluster-deps serve clean
+.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser broker-plugin cluster-deps serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,10 +46,21 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "services did not come up"; exit 1
 
-# Browser tests drive Debian's Chromium; MQTT tests use Debian's mosquitto clients.
+# Browser tests drive Debian's Chromium; MQTT tests use Debian's mosquitto clients, and
+# the broker plugin below builds against Debian's mosquitto-dev and libssl-dev.
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
-	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients)
+	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto && test -f /usr/include/mosquitto_broker.h || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients mosquitto-dev libssl-dev)
+	$(MAKE) broker-plugin
+
+# The broker's plugin for ThingsBoard's v1/devices/me topics (docs/device-communication.md).
+# Install it where deploy/mosquitto/mosquitto.conf loads it from:
+#   install -D -m 644 deploy/mosquitto/iotsite_me.so /usr/local/lib/mosquitto/iotsite_me.so
+BROKER_PLUGIN := deploy/mosquitto/iotsite_me.so
+$(BROKER_PLUGIN): deploy/mosquitto/iotsite_me.c
+	$(CC) -O2 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -lcrypto
+
+broker-plugin: $(BROKER_PLUGIN)
 
 # The replica, failover and cluster tests and bench/cluster.py: PostgreSQL nodes under
 # pg_auto_failover, HAProxy in front of the app hosts (docs/scaling.md).
@@ -86,4 +97,4 @@ test-postgres:
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) static_build node_modules db.sqlite3
+	rm -rf $(VENV) static_build node_modules db.sqlite3 $(BROKER_PLUGIN)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""A tiny front proxy for `make serve`: one address, /ws/ to the ASGI server, the rest
-to the WSGI workers. Production uses nginx for this (deploy/nginx.conf).
+"""A tiny front proxy for `make serve`: one address, /ws/ and the devices' long-polls
+to the ASGI server, the rest to the WSGI workers. Production uses nginx for this
+(deploy/nginx.conf).
 
 It reads the first request head of each connection, picks the upstream by path, and
 then only copies bytes both ways: no parsing, no buffering of bodies. A connection
@@ -15,9 +16,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 
 MAX_HEAD_BYTES = 64 * 1024
 WS_PREFIX = b"/ws/"
+# Devices waiting for commands or shared attribute changes (devicecomm/longpoll.py): async
+# views that would hold a WSGI worker for the whole wait.
+LONG_POLL = re.compile(
+    rb"^/api/(device/commands/|device/attributes/updates/|v1/[^/?]+/rpc|v1/[^/?]+/attributes/updates)(\?|$)"
+)
+
+
+def is_asgi_path(path: bytes) -> bool:
+    return path.startswith(WS_PREFIX) or LONG_POLL.match(path) is not None
+
+
 _UNAVAILABLE = b'{"detail": "The upstream server is unavailable."}'
 BAD_GATEWAY = (
     b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nConnection: close\r\n"
@@ -50,7 +63,7 @@ async def handle(client_reader, client_writer, *, http: tuple[str, int], ws: tup
         return
     parts = head.split(b" ", 2)
     path = parts[1] if len(parts) > 1 else b"/"
-    upstream = ws if path.startswith(WS_PREFIX) else http
+    upstream = ws if is_asgi_path(path) else http
     try:
         upstream_reader, upstream_writer = await asyncio.open_connection(*upstream)
     except OSError:

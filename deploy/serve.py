@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """`make serve`: the production layout on one machine, in the foreground.
 
-    front proxy :8000 ─┬─ /ws/  → uvicorn (ASGI, WebSockets)        127.0.0.1:8002
-                       └─ else  → gunicorn (WSGI sync workers)       127.0.0.1:8001
-    sendalerts, mqtt_ingest (when those commands exist; mqtt_ingest when MQTT_HOST is set)
+    front proxy :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)          127.0.0.1:8002
+                       └─ else            → gunicorn (WSGI workers)  127.0.0.1:8001
+    sendalerts, mqtt_ingest and mqtt_devicecomm (when those commands exist; the MQTT
+    ones when MQTT_HOST is set)
 
 DEBUG off, PostgreSQL (DATABASE_URL, default the local `iotsite` database, created when
 missing), Redis (REDIS_URL) for the cache and channel layer, JSON logs with request
@@ -166,6 +167,8 @@ def main() -> None:
     if command_exists(env, "mqtt_ingest"):
         if env.get("MQTT_HOST"):
             supervisor.start("mqtt_ingest", [str(BIN / "python"), "manage.py", "mqtt_ingest"])
+            if command_exists(env, "mqtt_devicecomm"):
+                supervisor.start("mqtt_devicecomm", [str(BIN / "python"), "manage.py", "mqtt_devicecomm"])
         else:
             log("mqtt_ingest not started: set MQTT_HOST (and MQTT_PASSWORD) to the broker, see deploy/mosquitto/")
     if command_exists(env, "mqtt_bridge"):

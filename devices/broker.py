@@ -1,9 +1,12 @@
 """Device credentials at the MQTT broker, through Mosquitto's dynamic security plugin.
 
 Each device is a broker client (username = device id, password = its token) holding a
-role of its own, `device-{id}`, that may publish to `devices/{id}/telemetry` and do
-nothing else: Mosquitto 2.0's dynamic security has no `%u` substitution, so one role
-per device is how an ACL names a device's own topic. The server sends the plugin's
+role of its own, `device-{id}`, that may publish to its own uplink topics
+(`devices/{id}/telemetry`, attributes, command replies) and receive its own downlink
+(`devices/{id}/down/#`), plus ThingsBoard's `v1/devices/me/...` topics, which the
+iotsite_me broker plugin maps onto those (devicecomm/topics.py). Mosquitto 2.0's
+dynamic security has no `%u` substitution, so one role per device is how an ACL names
+a device's own topics. The server sends the plugin's
 JSON commands to `$CONTROL/dynamic-security/v1` with its own broker account. Setting a
 password or deleting a client disconnects whoever is connected with it, so a rotated
 or revoked token stops working at the broker at once.
@@ -15,6 +18,7 @@ reached is logged, never raised: the token change itself stands, and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -29,10 +33,24 @@ from paho.mqtt.enums import CallbackAPIVersion
 logger = logging.getLogger(__name__)
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
+# The iotsite_me plugin's: which device a token given as the username belongs to.
+ME_CONTROL_TOPIC = "$CONTROL/iotsite/v1"
 RESPONSE_TOPIC = f"{CONTROL_TOPIC}/response"
 COMMANDS_PER_MESSAGE = 200
 # Errors that mean "already as wanted" for the idempotent command sequences below.
 HARMLESS_ERRORS = ("already exists", "not found")
+# The server's role (deploy/mosquitto/dynsec_seed.py) and what device communication adds to it.
+SERVER_ROLE = "iotsite-server"
+SERVER_DEVICECOMM_ACLS: list[dict[str, Any]] = [
+    {"acltype": acltype, "topic": topic, "priority": 0, "allow": True}
+    for acltype, topic in (
+        ("subscribePattern", "devices/#"),
+        ("subscribePattern", "$share/+/devices/#"),
+        ("publishClientReceive", "devices/#"),
+        ("publishClientSend", "devices/+/down/#"),
+        ("publishClientSend", "$CONTROL/iotsite/#"),
+    )
+]
 
 
 class BrokerError(Exception):
@@ -51,13 +69,29 @@ def device_role(device_id: int) -> str:
     return f"device-{device_id}"
 
 
+# A device's uplink, under its own id and under ThingsBoard's `me` (the plugin renames those).
+UPLINK_SUFFIXES = ("telemetry", "attributes", "attributes/request/+", "rpc/response/+", "rpc/request/+")
+
+
+def device_acls(device_id: int) -> list[dict[str, Any]]:
+    def acl(acltype: str, topic: str) -> dict[str, Any]:
+        return {"acltype": acltype, "topic": topic, "priority": 0, "allow": True}
+
+    own, me = f"devices/{device_id}", "v1/devices/me"
+    acls = [acl("publishClientSend", f"{prefix}/{suffix}") for prefix in (own, me) for suffix in UPLINK_SUFFIXES]
+    for downlink in (f"{own}/down/#", f"{me}/#"):
+        acls += [acl("subscribePattern", downlink), acl("publishClientReceive", downlink)]
+    return acls
+
+
 def credentials_commands(*, device_id: int, token: str) -> list[dict[str, Any]]:
     """Create or update a device's client and role; right whatever the broker held."""
     username, role = str(device_id), device_role(device_id)
-    acl = {"acltype": "publishClientSend", "topic": device_topic(device_id), "priority": 0, "allow": True}
+    acls = device_acls(device_id)
     return [
-        {"command": "createRole", "rolename": role, "acls": [acl]},
-        {"command": "addRoleACL", "rolename": role, **acl},
+        {"command": "createRole", "rolename": role, "acls": acls},
+        # An existing role (an older broker) gains what it lacks.
+        *({"command": "addRoleACL", "rolename": role, **acl} for acl in acls),
         {"command": "createClient", "username": username, "password": token, "roles": [{"rolename": role}]},
         # Disconnects a client still connected with the previous token.
         {"command": "setClientPassword", "username": username, "password": token},
@@ -71,21 +105,36 @@ def removal_commands(*, device_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def me_token_line(*, device_id: int, token: str) -> str:
+    """For the plugin: a device that connects with this token as its username (ThingsBoard's
+    way) is device_id. Only a SHA-256 of the token reaches the broker."""
+    return f"set {device_id} {hashlib.sha256(token.encode()).hexdigest()}"
+
+
 def device_credentials_set(*, device_id: int, token: str) -> None:
     """Let the device connect with this token, and no other."""
-    _run_logged(credentials_commands(device_id=device_id, token=token), what=f"set credentials of device {device_id}")
+    _run_logged(
+        credentials_commands(device_id=device_id, token=token),
+        me_lines=[me_token_line(device_id=device_id, token=token)],
+        what=f"set credentials of device {device_id}",
+    )
 
 
 def device_credentials_remove(*, device_id: int) -> None:
     """Disconnect the device and refuse it from now on."""
-    _run_logged(removal_commands(device_id=device_id), what=f"remove device {device_id}")
+    _run_logged(
+        removal_commands(device_id=device_id), me_lines=[f"remove {device_id}"], what=f"remove device {device_id}"
+    )
 
 
-def _run_logged(commands: list[dict[str, Any]], *, what: str) -> None:
+def _run_logged(commands: list[dict[str, Any]], *, me_lines: list[str], what: str) -> None:
     if not broker_enabled():
         return
     try:
         with BrokerControl() as control:
+            # The token's owner first: dynamic security's setClientPassword disconnects a
+            # ThingsBoard-style client, which must find the new token when it comes back.
+            control.me_tokens(me_lines)
             control.run(commands)
     except BrokerError as error:
         logger.error("MQTT broker: could not %s (%s); run manage.py mqtt_sync_devices", what, error)
@@ -158,6 +207,16 @@ class BrokerControl:
                 waiting[1].append(response)
                 waiting[0].set()
 
+    def me_tokens(self, lines: list[str]) -> None:
+        """Send lines to the iotsite_me plugin; raises BrokerError without its PUBACK."""
+        for start in range(0, len(lines), COMMANDS_PER_MESSAGE * 10):
+            info = self._client.publish(
+                ME_CONTROL_TOPIC, "\n".join(lines[start : start + COMMANDS_PER_MESSAGE * 10]), qos=1
+            )
+            info.wait_for_publish(self._timeout)
+            if not info.is_published():
+                raise BrokerError(f"no answer from the broker's iotsite_me plugin on {ME_CONTROL_TOPIC} in time")
+
     def run(self, commands: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run the commands; an error other than "already as wanted" raises BrokerError."""
         commands = list(commands)
@@ -201,5 +260,10 @@ def devices_sync(*, credentials: dict[int, str]) -> tuple[int, int]:
             for command in credentials_commands(device_id=device_id, token=token)
         ]
         commands += [command for device_id in sorted(stale) for command in removal_commands(device_id=device_id)]
+        # A broker seeded before device communication: the server's role gains its topics.
+        commands += [{"command": "addRoleACL", "rolename": SERVER_ROLE, **acl} for acl in SERVER_DEVICECOMM_ACLS]
         control.run(commands)
+        control.me_tokens(
+            ["reset"] + [me_token_line(device_id=device_id, token=token) for device_id, token in credentials.items()]
+        )
     return len(credentials), len(stale)

@@ -6,7 +6,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from devices import broker, tokens
+from devices import broker, signals, tokens
 from devices.models import Device
 from iotsite.errors import DomainError
 
@@ -89,6 +89,7 @@ def device_token_revoke(*, device: Device) -> None:
     device.token_issued_at = None
     device.save(update_fields=["token_digest", "token_ciphertext", "token_hint", "token_issued_at"])
     transaction.on_commit(partial(broker.device_credentials_remove, device_id=device.pk))
+    transaction.on_commit(partial(signals.device_token_revoked.send, sender=Device, device=device))
 
 
 def _broker_credentials_after_commit(device: Device, token: str) -> None:

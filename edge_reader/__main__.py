@@ -78,12 +78,14 @@ def _plausibility(args: argparse.Namespace, calibration: dict) -> PlausibilityFi
 def command_run(args: argparse.Namespace) -> int:
     from edge_reader.camera import open_camera, open_source, run_camera_loop
     from edge_reader.client import BackgroundSender, TelemetryClient
+    from edge_reader.commands import CommandPoller
 
     calibration = load_calibration(args.calibration)
     server, token = _device_credentials(args)
     source = open_source(args.source) if args.source else open_camera(args.camera)
     with TelemetryClient(server, token, args.buffer) as client:
         sender = BackgroundSender(client).start()
+        poller = CommandPoller(server, token).start() if args.commands else None
         try:
             stats = run_camera_loop(
                 source,
@@ -94,10 +96,14 @@ def command_run(args: argparse.Namespace) -> int:
                 min_confidence=args.min_confidence,
                 plausibility=_plausibility(args, calibration),
                 max_frames=args.max_frames,
+                commands=poller,
             )
         except KeyboardInterrupt:
             sender.stop(drain_timeout=0)  # what is left waits on disk for the next start
             return 0
+        finally:
+            if poller is not None:
+                poller.stop()
         sender.stop(drain_timeout=args.drain_timeout)
         _print(
             {
@@ -183,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--buffer", type=Path, default=DEFAULT_BUFFER, help="readings waiting to be sent (SQLite)")
     run.add_argument("--max-frames", type=int, help="stop after this many frames")
     run.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to send what waits, at the end")
+    run.add_argument(
+        "--commands",
+        action="store_true",
+        help="take the server's commands (setInterval, setCalibration, readNow, getStatus) between frames",
+    )
     run.set_defaults(handler=command_run)
 
     snapshot = commands.add_parser("snapshot", help="save one camera frame, to calibrate from")

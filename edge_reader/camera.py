@@ -18,9 +18,10 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from edge_reader.commands import CommandSource, LoopControl, handle_commands
 from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.readers import read_image
-from edge_reader.result import ReadError
+from edge_reader.result import ReadError, Reading
 
 log = logging.getLogger(__name__)
 
@@ -162,27 +163,58 @@ def run_camera_loop(
     min_confidence: float = 0.0,
     plausibility: PlausibilityFilter | None = None,
     max_frames: int | None = None,
+    commands: CommandSource | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> LoopStats:
     """Read one frame every `interval` seconds and queue its value; runs until the frames end.
 
     A value that jumps further from the last one than `plausibility` allows is reported
-    (logged and counted) as implausible and never sent as data."""
+    (logged and counted) as implausible and never sent as data. With `commands` (the
+    server's, edge_reader/commands.py), the wait between frames ends when one arrives:
+    it is applied at once, and may change the interval or calibration, or ask for a
+    reading now."""
     stats = LoopStats()
+    control = LoopControl(interval=interval, calibration=calibration)
     try:
         for frame in source.frames():
             started = clock()
             ts = datetime.now(UTC)  # the time the frame was taken, kept through any outage
             stats.frames += 1
-            _read_into(frame, ts, calibration, client, sensor, min_confidence, plausibility, stats)
+            outcome = _read_into(frame, ts, control.calibration, client, sensor, min_confidence, plausibility, stats)
             client.flush()
+            if commands is not None:
+                _answer_readings(commands, control, outcome)
             if max_frames is not None and stats.frames >= max_frames:
                 break
-            sleep(max(0.0, interval - (clock() - started)))
+            if commands is None:
+                sleep(max(0.0, control.interval - (clock() - started)))
+            else:
+                _wait_for_next_frame(commands, control, stats, started, clock)
     finally:
         source.close()
     return stats
+
+
+def _wait_for_next_frame(
+    commands: CommandSource, control: LoopControl, stats: LoopStats, started: float, clock: Callable[[], float]
+) -> None:
+    """Wait out the interval (as it stands: a command may change it), taking commands as
+    they come; a command that asks for a reading ends the wait."""
+    while True:
+        if handle_commands(commands, control, stats.__dict__):
+            return
+        remaining = control.interval - (clock() - started)
+        if remaining <= 0 or not commands.wait(remaining):
+            return  # the interval has passed
+
+
+def _answer_readings(commands: CommandSource, control: LoopControl, outcome: Reading | str) -> None:
+    for command in control.awaiting_reading:
+        answer = outcome.as_json() if isinstance(outcome, Reading) else {"error": outcome}
+        if not command.oneway:
+            commands.reply(command, answer)
+    control.awaiting_reading.clear()
 
 
 def _read_into(
@@ -194,17 +226,18 @@ def _read_into(
     min_confidence: float,
     plausibility: PlausibilityFilter | None,
     stats: LoopStats,
-) -> None:
+) -> Reading | str:
+    """The reading queued for the server, or why there is none."""
     try:
         reading = read_image(frame, calibration)
     except ReadError as error:
         stats.unreadable += 1
         log.warning("frame %d: %s", stats.frames, error)
-        return
+        return str(error)
     if reading.confidence < min_confidence:
         stats.unsure += 1
         log.info("frame %d: confidence %.2f below %.2f, not sent", stats.frames, reading.confidence, min_confidence)
-        return
+        return f"confidence {reading.confidence:.2f} below {min_confidence:.2f}"
     if plausibility is not None and not plausibility.check(reading.value):
         stats.implausible += 1
         log.warning(
@@ -214,7 +247,8 @@ def _read_into(
             plausibility.max_jump,
             plausibility.last_accepted,
         )
-        return
+        return f"implausible reading {reading.value:g}"
     client.enqueue({sensor: reading.value}, ts)
     stats.readings += 1
     log.debug("frame %d: %s", stats.frames, reading.as_json())
+    return reading

@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "telemetry",
     "live",
     "alerts",
+    "devicecomm",
     "protocols",
     "dashboard",
 ]
@@ -452,6 +453,24 @@ MQTT_SESSION_EXPIRY = envseconds("MQTT_SESSION_EXPIRY", timedelta(days=1))
 MQTT_RECEIVE_MAXIMUM = envint("MQTT_RECEIVE_MAXIMUM", 2000)
 MQTT_BATCH_MESSAGES = envint("MQTT_BATCH_MESSAGES", 1000)
 
+# Talking back to devices (docs/device-communication.md). Attribute values are JSON of
+# at most ATTRIBUTE_MAX_VALUE_BYTES, at most ATTRIBUTES_MAX_PER_SCOPE keys per device and
+# scope; command params and responses have their own caps. A command without timeout_s
+# expires after COMMAND_DEFAULT_TIMEOUT_S; none may wait longer than COMMAND_MAX_TIMEOUT_S.
+ATTRIBUTE_MAX_VALUE_BYTES = envint("ATTRIBUTE_MAX_VALUE_BYTES", 8 * 1024)
+ATTRIBUTES_MAX_PER_SCOPE = envint("ATTRIBUTES_MAX_PER_SCOPE", 200)
+COMMAND_MAX_PARAMS_BYTES = envint("COMMAND_MAX_PARAMS_BYTES", 16 * 1024)
+COMMAND_MAX_RESPONSE_BYTES = envint("COMMAND_MAX_RESPONSE_BYTES", 64 * 1024)
+COMMAND_DEFAULT_TIMEOUT_S = envint("COMMAND_DEFAULT_TIMEOUT_S", 60)
+COMMAND_MAX_TIMEOUT_S = envint("COMMAND_MAX_TIMEOUT_S", 7 * 24 * 3600)
+# Finished commands are kept this many days for their history (`manage.py prune_commands`); 0 keeps all.
+COMMAND_HISTORY_DAYS = envint("COMMAND_HISTORY_DAYS", 90)
+# HTTP long-polls (commands, shared attribute updates) are async views: waiting costs no
+# thread under ASGI. A device's requested timeout is capped at DEVICE_LONG_POLL_MAX_S, and
+# the database is looked at every DEVICE_LONG_POLL_CHECK_S while it waits.
+DEVICE_LONG_POLL_DEFAULT_S = envfloat("DEVICE_LONG_POLL_DEFAULT_S", 20)
+DEVICE_LONG_POLL_MAX_S = envfloat("DEVICE_LONG_POLL_MAX_S", 60)
+DEVICE_LONG_POLL_CHECK_S = envfloat("DEVICE_LONG_POLL_CHECK_S", 1.0)
 # Compatible protocols (docs/protocols.md). The Home Assistant bridge connects to the
 # brokers owners enter: public addresses only, as webhooks, plus these networks (the
 # LAN of a Home Assistant); link-local and metadata addresses stay refused.

@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("devices.urls")),
+    # Before telemetry: its catch-all answers the ThingsBoard paths nobody implements.
+    path("api/", include("devicecomm.urls")),
     path("api/", include("telemetry.urls")),
     path("api/", include("alerts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,10 +6,11 @@ parser knows) and answers as ThingsBoard does: 200 with an empty body once store
 for an unknown or revoked token, 400 for a bad body (with our JSON error naming the
 field). The token rides in the path: docs/api.md, "ThingsBoard-compatible HTTP".
 
-Every other path under `/api/v1/{device_token}/` (ThingsBoard firmware polls
-`/attributes` and `/rpc`) is answered here too, as ThingsBoard answers a device: 401
-for an unknown token, and otherwise 404 with what is implemented. None of these
-answers is logged with its path, which holds the token.
+Attributes and RPC (`/attributes`, `/attributes/updates`, `/rpc`) are the devicecomm
+app's (docs/device-communication.md). Every other path under `/api/v1/{device_token}/`
+(claiming, firmware, ...) is answered here, as ThingsBoard answers a device: 401 for
+an unknown token, and otherwise 404 with what is implemented. None of these answers is
+logged with its path, which holds the token.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,8 @@ from rest_framework.views import APIView
 
 from devices.authentication import DevicePathTokenAuthentication, IsDevice
 from telemetry.http import ingest_body
+
+EMPTY_PROBE_MAX_BYTES = 16
 
 
 class ThingsBoardTelemetryView(APIView):
@@ -36,8 +39,19 @@ class ThingsBoardTelemetryView(APIView):
         summary="ThingsBoard-compatible telemetry (device token in the path)",
     )
     def post(self, request, device_token: str):
+        if self.is_empty_probe(request):
+            return Response(status=200)
         ingest_body(request, request.auth, json_content_type=False)
         return Response(status=200)
+
+    @staticmethod
+    def is_empty_probe(request) -> bool:
+        """ThingsBoard's SDKs post `{}` to test the connection, and ThingsBoard answers 200."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return False
+        return 0 <= length <= EMPTY_PROBE_MAX_BYTES and request.body.strip() == b"{}"
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -56,7 +70,10 @@ class ThingsBoardUnsupportedView(APIView):
     schema = None  # not an endpoint: the rest of ThingsBoard's device API, refused
 
     def handle(self, request, device_token: str, rest: str = ""):
-        return Response({"detail": "Not implemented: iotsite answers POST /api/v1/{token}/telemetry only."}, status=404)
+        return Response(
+            {"detail": "Not implemented: iotsite answers /telemetry, /attributes, /attributes/updates and /rpc."},
+            status=404,
+        )
 
     get = post = put = patch = delete = handle
 

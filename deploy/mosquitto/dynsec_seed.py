@@ -23,6 +23,8 @@ from pathlib import Path
 SERVER_ROLE = "iotsite-server"
 CONTROL_TOPICS = "$CONTROL/dynamic-security/#"
 TELEMETRY_TOPICS = "devices/+/telemetry"
+DEVICE_TOPICS = "devices/#"
+DOWNLINK_TOPICS = "devices/+/down/#"
 # The plugin's own scheme: PBKDF2-SHA512 over the password with a 12-byte salt.
 HASH_ITERATIONS = 101
 
@@ -63,6 +65,13 @@ def dynsec_document(*, username: str, password: str) -> dict[str, object]:
                     acl("subscribePattern", f"$share/+/{TELEMETRY_TOPICS}"),
                     acl("subscribePattern", TELEMETRY_TOPICS),
                     acl("publishClientReceive", TELEMETRY_TOPICS),
+                    # Device communication: every device's uplink, and sending to its downlink.
+                    acl("subscribePattern", DEVICE_TOPICS),
+                    acl("subscribePattern", f"$share/+/{DEVICE_TOPICS}"),
+                    acl("publishClientReceive", DEVICE_TOPICS),
+                    acl("publishClientSend", DOWNLINK_TOPICS),
+                    # The iotsite_me plugin's control topic: which device a token belongs to.
+                    acl("publishClientSend", "$CONTROL/iotsite/#"),
                     acl("unsubscribePattern", "#"),
                 ],
             }

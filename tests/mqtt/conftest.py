@@ -19,6 +19,7 @@ from devices.services import device_create
 from tests.support.mqtt import (  # noqa: F401
     PROCESS_TIMEOUT,
     DeviceClient,
+    DeviceCommThread,
     IngestProcess,
     IngestThread,
     wait_handled,
@@ -73,8 +74,8 @@ def mqtt_token(mqtt_device_and_token):
 def connect_device(broker) -> Iterator[Callable[..., DeviceClient]]:
     clients: list[DeviceClient] = []
 
-    def connect(device_id: int | str, token: str) -> DeviceClient:
-        client = DeviceClient(broker, username=str(device_id), password=token)
+    def connect(device_id: int | str, token: str | None, *, client_id: str = "") -> DeviceClient:
+        client = DeviceClient(broker, username=str(device_id), password=token, client_id=client_id)
         clients.append(client)
         return client
 
@@ -103,9 +104,10 @@ def ingest_process(broker, mqtt_settings, tmp_path) -> Iterator[Callable[..., In
         pytest.skip("worker processes need a database other processes can share: run with DATABASE_URL=postgres://...")
     processes: list[IngestProcess] = []
 
-    def start(client_id: str) -> IngestProcess:
+    def start(client_id: str, command: str = "mqtt_ingest") -> IngestProcess:
         # A log file per start: a restarted worker's "connected" line must be its own.
-        process = IngestProcess(broker, client_id, tmp_path / f"{client_id}-{len(processes)}.log").start()
+        log_path = tmp_path / f"{client_id}-{len(processes)}.log"
+        process = IngestProcess(broker, client_id, log_path, command).start()
         processes.append(process)
         return process
 
@@ -114,3 +116,17 @@ def ingest_process(broker, mqtt_settings, tmp_path) -> Iterator[Callable[..., In
         if process.process.poll() is None:
             process.process.kill()
             process.process.wait()
+
+
+@pytest.fixture
+def devicecomm_thread(mqtt_settings) -> Iterator[Callable[..., DeviceCommThread]]:
+    threads: list[DeviceCommThread] = []
+
+    def start(client_id: str = "iotsite-devicecomm-test") -> DeviceCommThread:
+        thread = DeviceCommThread(client_id).start()
+        threads.append(thread)
+        return thread
+
+    yield start
+    for thread in threads:
+        thread.stop()

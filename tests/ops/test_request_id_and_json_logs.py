@@ -75,7 +75,7 @@ def test_the_json_formatter_keeps_the_traceback_on_one_line():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["attributes", "rpc", "attributes/updates", ""])
+@pytest.mark.parametrize("path", ["claim", "firmware", "attributes/nothing", ""])
 def test_other_thingsboard_paths_answer_404_without_logging_the_token(client, caplog, device_token, path):
     with caplog.at_level(logging.INFO):
         response = client.get(f"/api/v1/{device_token}/{path}")

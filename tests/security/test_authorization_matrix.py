@@ -55,6 +55,7 @@ def alice_world(user, api_client):
         "/api/notification-channels/", {"kind": "email", "name": "Mail", "address": "a@example.com"}, format="json"
     )
     sender.post("/api/telemetry/", {"value": 100}, format="json")
+    api_client.post(f"/api/devices/{device.pk}/commands/", {"method": "ping"}, format="json")
     return device, token
 
 
@@ -114,12 +115,14 @@ def test_device_endpoints_let_in_only_a_live_device_token(
     method, path, operation, alice_world, api_client, anon_client, other_client
 ):
     device, token = alice_world
-    assert status_of(anon_client, method, path) == 401, "anonymous"
-    assert status_of(api_client, method, path) == 401, "the owner's user token"
-    assert status_of(other_client, method, path) == 401, "another user's token"
-    assert status_of(device_client_for(token), method, path) not in {401, 403, 404}, "the device"
+    # A device path's parameter names one of the device's own commands.
+    url = concrete(path, device.commands.latest("id").pk) if "{" in path else path
+    assert status_of(anon_client, method, url) == 401, "anonymous"
+    assert status_of(api_client, method, url) == 401, "the owner's user token"
+    assert status_of(other_client, method, url) == 401, "another user's token"
+    assert status_of(device_client_for(token), method, url) not in {401, 403, 404}, "the device"
     device_token_revoke(device=device)
-    assert status_of(device_client_for(token), method, path) == 401, "a revoked device token"
+    assert status_of(device_client_for(token), method, url) == 401, "a revoked device token"
 
 
 def test_the_matrix_covers_user_and_device_endpoints():

@@ -1,5 +1,6 @@
 """MQTT test helpers: waiting for a condition or for a worker's counts, a device's MQTT
-client, and mqtt_ingest's worker in a thread of the test process or as a process."""
+client, and the MQTT workers (mqtt_ingest, mqtt_devicecomm) in a thread of the test
+process or as a process."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devicecomm.mqtt import DeviceCommWorker
 from telemetry.models import Reading
 from telemetry.mqtt import TelemetryIngest
 from tests.support.mqtt_broker import ROOT, SERVER_PASSWORD, SERVER_USERNAME, Broker
@@ -50,9 +52,11 @@ def wait_handled(worker: TelemetryIngest, messages: int) -> None:
 class DeviceClient:
     """A device's paho client (MQTT 5) that records what the broker answered."""
 
-    def __init__(self, broker: Broker, *, username: str, password: str):
+    def __init__(self, broker: Broker, *, username: str, password: str | None, client_id: str = ""):
         # No reconnecting: a refused device must stay refused, and close at once.
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, reconnect_on_failure=False)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, reconnect_on_failure=False
+        )
         self.client.username_pw_set(username, password)
         self.connack = None
         self.disconnected = threading.Event()
@@ -115,11 +119,39 @@ class IngestThread:
         assert self.error is None, self.error
 
 
-class IngestProcess:
-    """`manage.py mqtt_ingest` as a real process on the test's PostgreSQL database."""
+class DeviceCommThread:
+    """mqtt_devicecomm's worker in a thread of the test process."""
 
-    def __init__(self, broker: Broker, client_id: str, log_path: Path):
-        self.broker, self.client_id, self.log_path = broker, client_id, log_path
+    def __init__(self, client_id: str):
+        self.worker = DeviceCommWorker(client_id=client_id)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        except BaseException as error:
+            self.error = error
+        finally:
+            connections.close_all()
+
+    def start(self) -> DeviceCommThread:
+        self._thread.start()
+        wait_until(self.worker.connected.is_set, what="the device communication worker to subscribe")
+        return self
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self._thread.join(timeout=10)
+        assert self.error is None, self.error
+
+
+class IngestProcess:
+    """`manage.py mqtt_ingest` (or another MQTT worker command) as a real process on the
+    test's PostgreSQL database."""
+
+    def __init__(self, broker: Broker, client_id: str, log_path: Path, command: str = "mqtt_ingest"):
+        self.broker, self.client_id, self.log_path, self.command = broker, client_id, log_path, command
         self.process: subprocess.Popen | None = None
 
     def start(self) -> IngestProcess:
@@ -137,7 +169,7 @@ class IngestProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "mqtt_ingest", "--client-id", self.client_id],
+                [sys.executable, "manage.py", self.command, "--client-id", self.client_id],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
