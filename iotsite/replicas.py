@@ -186,12 +186,12 @@ class PrimaryReadsAfterWriteMiddleware(SyncAndAsyncMiddleware):
 
     @staticmethod
     def _mark(request, response):
+        if request.method in SAFE_METHODS or response.status_code >= 400 or not replica_aliases():
+            return response
         from devices.authentication import DevicePrincipal
 
         # Devices never read history back: their posts need no cookie (nor its bytes).
-        if isinstance(getattr(request, "user", None), DevicePrincipal):
-            return response
-        if request.method not in SAFE_METHODS and response.status_code < 400 and replica_aliases():
+        if not isinstance(getattr(request, "user", None), DevicePrincipal):
             response.set_cookie(
                 PRIMARY_READS_COOKIE,
                 "1",
