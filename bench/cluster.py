@@ -20,7 +20,7 @@ At the end every acknowledged reading must be stored exactly once on the new pri
 
 Needs root (namespaces), haproxy, redis-server and pg_auto_failover (make cluster-deps).
 Prints ONE JSON line: acknowledged, stored, lost, duplicated, errors_5xx (other than
-503), answered_503, seconds_without_primary (writes refused), failover_s (until the
+503), answered_503 (with when, in 5-second bins, and how many came from HAProxy itself), seconds_without_primary (writes refused), failover_s (until the
 standby took writes), history_from_replica (queries on telemetry's tables seen running
 on the standby before the primary was killed: history it served), and what happened when.
 """
@@ -244,6 +244,9 @@ class Counts(Tally):
     def __init__(self) -> None:
         super().__init__()
         self.answered_503 = 0
+        self.started = time.monotonic()
+        self.times_503: list[float] = []  # seconds into the run
+        self.balancer_503 = 0  # HAProxy's own (no app host could take it), not the app's
         self.history_ok = self.history_503 = self.history_failed = 0
 
 
@@ -273,6 +276,9 @@ async def device_loop(client, device_id, token, counts: Counts, stop_at, interva
                     break
                 if response.status_code == 503:
                     counts.answered_503 += 1
+                    counts.times_503.append(time.monotonic() - counts.started)
+                    if "retry-after" not in response.headers:
+                        counts.balancer_503 += 1
                 elif response.status_code >= 500:
                     counts.errors_5xx += 1
                     log(f"device {device_id}: {response.status_code} {response.text[:200]}")
@@ -439,7 +445,7 @@ def main() -> None:
         watch.start()
         replica_watch = ReplicaWatch(formation)
         replica_watch.start()
-        started = time.monotonic()
+        started = counts.started = time.monotonic()
 
         def disasters() -> None:
             time.sleep(seconds / 3)
@@ -499,6 +505,13 @@ def main() -> None:
                 "duplicated": duplicated,
                 "errors_5xx": counts.errors_5xx,
                 "answered_503": counts.answered_503,
+                # When the 503s came, seconds into the run in 5-second bins: all should
+                # fall in the bins after primary_killed_at_s.
+                "answered_503_by_5s": {
+                    str(int(t // 5 * 5)): sum(1 for u in counts.times_503 if int(u // 5) == int(t // 5))
+                    for t in sorted(set(counts.times_503))
+                },
+                "balancer_503": counts.balancer_503,
                 "connection_errors": counts.connection_errors,
                 "retries": counts.retries,
                 "requests": counts.requests,
