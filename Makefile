@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser broker-plugin cluster-deps serve clean
+.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser broker-plugin nginx cluster-deps serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,10 +35,14 @@ run: install static
 	DEBUG=true $(BIN)/python manage.py sendalerts & \
 	DEBUG=true $(BIN)/uvicorn iotsite.asgi:application --host 127.0.0.1 --port 8000
 
-# Production layout on this machine (docs/operations.md): DEBUG off,
-# PostgreSQL and Redis, WSGI workers for HTTP and ASGI for /ws/ behind one address.
-serve: install static services
+# Production layout on this machine (docs/operations.md): DEBUG off, PostgreSQL and
+# Redis, WSGI workers for HTTP and ASGI for /ws/ behind Debian's nginx running
+# deploy/nginx.conf.
+serve: install static services nginx
 	$(BIN)/python deploy/serve.py
+
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 
 # Start the machine's services when they are down (the commands of this machine kind).
 services:
@@ -78,7 +82,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install services browser cluster-deps static
+test: install services browser nginx cluster-deps static
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

@@ -20,8 +20,9 @@ At the end every acknowledged reading must be stored exactly once on the new pri
 
 Needs root (namespaces), haproxy, redis-server and pg_auto_failover (make cluster-deps).
 Prints ONE JSON line: acknowledged, stored, lost, duplicated, errors_5xx (other than
-503), answered_503 (with when, in 5-second bins, and how many came from HAProxy itself), seconds_without_primary (writes refused), failover_s (until the
-standby took writes), history_from_replica (queries on telemetry's tables seen running
+503), answered_503 (with when, in 5-second bins, and how many came from HAProxy
+itself), seconds_without_primary (writes refused), failover_s (until the standby was
+out of recovery), history_from_replica (queries on telemetry's tables seen running
 on the standby before the primary was killed: history it served), and what happened when.
 """
 

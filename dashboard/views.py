@@ -27,6 +27,7 @@ from devices.selectors import device_get_for_user, devices_of_user
 from devices.services import device_create, device_token_plain
 from iotsite.errors import DomainError
 from iotsite.replicas import replica_reads
+from iotsite.throttling import throttle_form_posts
 from telemetry.selectors import sensors_of_device
 
 
@@ -50,6 +51,7 @@ def _render_login(request: HttpRequest, *, login_form: LoginForm, signup_form: S
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@throttle_form_posts
 def login_page(request: HttpRequest) -> HttpResponse:
     """Log in and create an account on one page; this view handles the log-in form."""
     if request.user.is_authenticated and request.method == "GET":
@@ -64,6 +66,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
+@throttle_form_posts
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST)
     if form.is_valid():

@@ -1,10 +1,15 @@
 #!/usr/bin/env python
 """`make serve`: the production layout on one machine, in the foreground.
 
-    front proxy :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)          127.0.0.1:8002
-                       └─ else            → gunicorn (WSGI workers)  127.0.0.1:8001
+    nginx :8000 ─┬─ /ws/, long-polls → uvicorn (ASGI)          127.0.0.1:8002
+                 └─ else            → gunicorn (WSGI workers)  127.0.0.1:8001
     sendalerts, mqtt_ingest and mqtt_devicecomm (when those commands exist; the MQTT
     ones when MQTT_HOST is set)
+
+nginx is Debian's (the Makefile installs it when missing) running deploy/nginx.conf,
+rendered for this machine by nginx_config(). The app servers trust forwarding headers
+from 127.0.0.1 only, and the throttles and the log-in lockout count the address nginx
+appends to X-Forwarded-For (NUM_PROXIES=1), never one a client wrote there.
 
 DEBUG off, PostgreSQL (DATABASE_URL, default the local `iotsite` database, created when
 missing), Redis (REDIS_URL) for the cache and channel layer, JSON logs with request
@@ -14,7 +19,10 @@ Production runs the same pieces under systemd (deploy/systemd/) behind nginx.
 
 from __future__ import annotations
 
+import getpass
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +33,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+# Where nginx keeps its pid, temporary files and access log (git-ignored).
+RUNTIME = ROOT / ".serve"
 # Helpers that exit are started again after this long (systemd's RestartSec).
 RESTART_DELAY_S = 5
 
@@ -48,12 +59,86 @@ def environment() -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "LOG_FORMAT": "json",
         "DB_CONN_MAX_AGE": "60",
+        # nginx appends the client's address to X-Forwarded-For: count that one only.
+        "NUM_PROXIES": "1",
         **os.environ,
         "DEBUG": "false",
         "DJANGO_SETTINGS_MODULE": "iotsite.settings",
     }
     env["SECRET_KEY"] = secret_key()
     return env
+
+
+def _server_blocks(text: str) -> list[tuple[int, int]]:
+    """(first, last) line numbers of each top-level `server { ... }` block."""
+    blocks, depth, start = [], 0, None
+    for number, line in enumerate(text.splitlines()):
+        code = line.split("#", 1)[0]
+        if depth == 0 and re.match(r"\s*server\s*\{", code):
+            start = number
+        depth += code.count("{") - code.count("}")
+        if depth == 0 and start is not None:
+            blocks.append((start, number))
+            start = None
+    return blocks
+
+
+def nginx_site(conf: str, *, listen: str, http: str, ws: str, static_root: Path, access_log: Path) -> str:
+    """deploy/nginx.conf for this machine: plain HTTP on `listen`, no port-80 redirect,
+    the upstreams at `http` and `ws`, the static files and the access log here."""
+    lines = conf.splitlines()
+    dropped: set[int] = set()
+    for first, last in _server_blocks(conf):
+        if any(re.match(r"\s*listen\s+80\s*;", line) for line in lines[first : last + 1]):
+            dropped.update(range(first, last + 1))
+    rendered = []
+    for number, line in enumerate(lines):
+        if number in dropped:
+            continue
+        stripped = line.strip()
+        if stripped.startswith(("ssl_certificate", "http2 ")):
+            continue  # no TLS on this machine (and Debian's nginx 1.22 predates `http2 on`)
+        if re.match(r"listen\s+443\b", stripped):
+            line = line.replace(stripped, f"listen {listen};")
+        elif stripped.startswith("access_log /"):
+            line = re.sub(r"access_log\s+\S+", f"access_log {access_log}", line)
+        elif stripped.startswith("alias ") and "static_build" in stripped:
+            line = re.sub(r"alias\s+\S+;", f"alias {static_root}/;", line)
+        line = line.replace("server 127.0.0.1:8001;", f"server {http};").replace(
+            "server 127.0.0.1:8002;", f"server {ws};"
+        )
+        rendered.append(line)
+    return "\n".join(rendered) + "\n"
+
+
+def nginx_config(*, listen: str, http: str, ws: str, runtime: Path) -> str:
+    """A whole nginx configuration (in the foreground, files under `runtime`) around the site."""
+    site = nginx_site(
+        NGINX_CONF.read_text(),
+        listen=listen,
+        http=http,
+        ws=ws,
+        static_root=ROOT / "static_build",
+        access_log=runtime / "access.log",
+    )
+    # Started as root, nginx would run its workers as nobody, who cannot read this checkout.
+    user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
+    temp = "\n".join(
+        f"    {kind}_temp_path {runtime / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"# Written by deploy/serve.py from deploy/nginx.conf; edit that file instead.\n"
+        f"{user}daemon off;\nworker_processes 1;\npid {runtime / 'nginx.pid'};\nerror_log stderr warn;\n"
+        f"events {{ worker_connections 1024; }}\n"
+        f"http {{\n    include /etc/nginx/mime.types;\n{temp}\n{site}}}\n"
+    )
+
+
+def nginx_executable() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if found is None:
+        raise SystemExit("nginx is not installed: `make serve` installs Debian's (apt-get install nginx-light)")
+    return found
 
 
 def database_create_if_missing(url: str) -> None:
@@ -86,6 +171,10 @@ class Supervisor:
         self.env = env
         self.processes: dict[str, tuple[list[str], dict[str, str], subprocess.Popen]] = {}
         self.stopping = False
+        # From the first start on: each child runs in a session of its own, so a signal
+        # that killed this process during start-up would leave them running.
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
 
     def start(self, name: str, command: list[str], **env: str) -> None:
         log(f"starting {name}: {' '.join(command)}")
@@ -96,8 +185,6 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> None:
-        signal.signal(signal.SIGINT, self.stop)
-        signal.signal(signal.SIGTERM, self.stop)
         restart_at: dict[str, float] = {}
         while not self.stopping:
             time.sleep(0.5)
@@ -136,7 +223,17 @@ def main() -> None:
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iotsite-metrics-")
     supervisor = Supervisor(env)
     supervisor.start(
-        "web", [str(BIN / "gunicorn"), "iotsite.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--bind", http]
+        "web",
+        [
+            str(BIN / "gunicorn"),
+            "iotsite.wsgi:application",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            http,
+            "--forwarded-allow-ips",
+            "127.0.0.1",
+        ],
     )
     ws_host, _, ws_port = ws.rpartition(":")
     supervisor.start(
@@ -153,7 +250,10 @@ def main() -> None:
             "--no-access-log",
             "--log-level",
             "warning",
+            # X-Forwarded-* from nginx on this machine only, never from a client.
             "--proxy-headers",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
             "--ws-max-size",
             env.get("WS_MAX_BYTES", "65536"),
         ],
@@ -161,7 +261,12 @@ def main() -> None:
         DB_CONN_MAX_AGE="0",
         DB_POOL_MAX_SIZE=env.get("DB_POOL_MAX_SIZE") or "4",
     )
-    supervisor.start("proxy", [str(BIN / "python"), "deploy/proxy.py", "--listen", listen, "--http", http, "--ws", ws])
+    runtime = Path(env.get("SERVE_RUNTIME_DIR") or RUNTIME)
+    runtime.mkdir(parents=True, exist_ok=True)
+    (runtime / "nginx.conf").write_text(nginx_config(listen=listen, http=http, ws=ws, runtime=runtime))
+    nginx = [nginx_executable(), "-c", str(runtime / "nginx.conf"), "-p", str(runtime)]
+    subprocess.run([*nginx, "-t", "-q"], check=True)
+    supervisor.start("nginx", nginx)
     if command_exists(env, "sendalerts"):
         supervisor.start("sendalerts", [str(BIN / "python"), "manage.py", "sendalerts"])
     if command_exists(env, "mqtt_ingest"):

@@ -5,7 +5,7 @@ thread or a worker: between looks at the database (every DEVICE_LONG_POLL_CHECK_
 nothing runs for it. Every wait is bounded by DEVICE_LONG_POLL_MAX_S whatever the
 device asks. Under WSGI Django runs an async view to completion in the worker's
 thread, which a long-poll would hold for the whole wait: deploy routes these paths to
-the ASGI server (deploy/nginx.conf, deploy/proxy.py).
+the ASGI server (deploy/nginx.conf, which make serve runs too).
 
 Our paths answer 204 when nothing came in time; ThingsBoard's answer 408, as
 ThingsBoard does (its SDKs poll again on 408).

@@ -2,14 +2,21 @@
 
 /healthz says the process answers (liveness: restart it when this fails); /readyz says
 whether it can do useful work (readiness: send it traffic only when this passes).
+
+Probes are anonymous and the path is public, so /readyz names what failed but keeps
+the error text (host names, ports, driver messages) for the log and for staff users.
 """
 
 from __future__ import annotations
+
+import logging
 
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
 
 # A probe must answer well within the balancer's own timeout, even when a peer hangs.
 PROBE_TIMEOUT_SECONDS = 2
@@ -46,7 +53,12 @@ def redis_error() -> str | None:
 
 def readyz(request) -> JsonResponse:
     errors = {"database": database_error(), "redis": redis_error()}
-    checks = {name: "ok" if error is None else error for name, error in errors.items()}
+    for name, error in errors.items():
+        if error is not None:
+            logger.error("readyz: %s: %s", name, error)
+    user = getattr(request, "user", None)
+    detailed = user is not None and user.is_authenticated and user.is_staff
+    checks = {name: "ok" if error is None else error if detailed else "failed" for name, error in errors.items()}
     if not settings.REDIS_URL:
         checks["redis"] = "not configured"
     failed = sorted(name for name, error in errors.items() if error is not None)

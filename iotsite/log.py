@@ -38,8 +38,12 @@ _SECRETS = [
     # ThingsBoard's device API carries the device token as the path segment after v1
     # (a route such as /api/v1/<str:device_token>/telemetry is left as it is).
     (re.compile(r"(/api/v1/)(?!<)[^/?#\s\"']+"), r"\1" + MASK),
-    # ?token=<access JWT> on /ws/live/, and any other credential in a query string.
-    (re.compile(r"([?&](?:token|access|refresh|access_token)=)[^&#\s\"']*", re.IGNORECASE), r"\1" + MASK),
+    # ?token=<access JWT> on /ws/live/, and any other credential in a query string
+    # (ThingSpeak's api_key, InfluxDB's p: device tokens, protocols/authentication.py).
+    (
+        re.compile(r"([?&](?:token|access|refresh|access_token|api_key|p)=)[^&#\s\"']*", re.IGNORECASE),
+        r"\1" + MASK,
+    ),
     (re.compile(r"iotd_[A-Za-z0-9_-]{8,}"), MASK),  # a device token (devices.tokens.TOKEN_PREFIX)
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),  # a JWT: base64url of "{" twice
 ]
@@ -75,8 +79,9 @@ class SecretMaskFilter(logging.Filter):
             record.args = tuple(_masked(arg) for arg in record.args)
         elif isinstance(record.args, Mapping):  # gunicorn's access log passes its atoms so
             record.args = {key: _masked(value) for key, value in record.args.items()}
-        if isinstance(getattr(record, "path", None), str):
-            record.path = mask_secrets(record.path)  # type: ignore[attr-defined]
+        path = getattr(record, "path", None)  # the extra of iotsite.request's lines
+        if isinstance(path, str):
+            setattr(record, "path", mask_secrets(path))  # noqa: B010 (an extra, unknown to LogRecord's type)
         return True
 
 

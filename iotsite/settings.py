@@ -118,6 +118,12 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+# Every page loads what it needs from this server only (iotsite/middleware.py); an
+# empty value sends no policy. The API docs have a laxer one of their own (iotsite/urls.py).
+CONTENT_SECURITY_POLICY = envstr(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -147,6 +153,7 @@ MIDDLEWARE = [
     "iotsite.log.RequestIdMiddleware",
     "protocols.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "iotsite.middleware.ContentSecurityPolicyMiddleware",
     "iotsite.request_limits.BodySizeLimitMiddleware",
     "accounts.login_guard.LoginGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -385,6 +392,8 @@ REST_FRAMEWORK = {
         "device": envstr("THROTTLE_DEVICE", "600/min"),
         "user": envstr("THROTTLE_USER", "1200/min"),
         "anon": envstr("THROTTLE_ANON", "120/min"),
+        # POSTs of the log-in and sign-up pages per address (iotsite/throttling.py).
+        "forms": envstr("THROTTLE_FORMS", "30/min"),
     },
     # Proxies in front that append to X-Forwarded-For (1 behind nginx); 0 trusts none.
     "NUM_PROXIES": envint("NUM_PROXIES", 0),

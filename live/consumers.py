@@ -139,6 +139,12 @@ class LiveConsumer(BoundedJsonConsumer):
         await self.start_outbox()
         self.user_group = live.live_group_for_user(self.user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
+        self.session_group = None
+        session = self.scope.get("session")
+        if "token_expires_at" not in self.scope and session is not None and session.session_key:
+            # Opened with the session cookie: logging out of that session closes it.
+            self.session_group = live.live_group_for_session(session.session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         self.expiry_timer = None
         expires_at: datetime | None = self.scope.get("token_expires_at")
         if expires_at is not None:
@@ -153,6 +159,8 @@ class LiveConsumer(BoundedJsonConsumer):
         if self.expiry_timer is not None:
             self.expiry_timer.cancel()
         await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        if getattr(self, "session_group", None) is not None:
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
         for device_id in self.device_ids:
             await self.channel_layer.group_discard(live.live_group_for_device(device_id), self.channel_name)
         await super().disconnect(code)
@@ -207,6 +215,9 @@ class LiveConsumer(BoundedJsonConsumer):
     async def live_device(self, event):
         if not self.all_devices and event["device"] in self.device_ids:
             self.push(event["text"])
+
+    async def live_session_ended(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED, reason="Logged out.")
 
 
 class LiveDemoConsumer(BoundedJsonConsumer):

@@ -15,11 +15,16 @@ Readings message, one per stored batch however large:
      "readings": [{"sensor": "temperature", "ts": "2026-11-24T15:00:00.123000Z", "value": 21.5}, ...]}
 A batch of exactly one reading also carries that reading's "sensor", "ts" and "value"
 at the top level, so a client watching one slow sensor need not unpack a list.
+
+A connection opened with a session cookie also joins its session's group
+(`live.session.<hash>`): logging out sends it `live.session.ended`, and it closes
+with 4401, as it would on a later connect.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +46,7 @@ logger = logging.getLogger(__name__)
 # Event types as the consumer's handlers see them (live.user → live_user).
 USER_EVENT = "live.user"
 DEVICE_EVENT = "live.device"
+SESSION_ENDED_EVENT = "live.session.ended"
 
 
 def live_group_for_device(device_id: int) -> str:
@@ -59,24 +65,41 @@ def live_send(*, user_id: int, device_id: int | None, message: dict) -> None:
     fail or stall the write that caused it.
     """
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
         text = orjson.dumps(message).decode()
         events = [(live_group_for_user(user_id), {"type": USER_EVENT, "device": device_id, "text": text})]
         if device_id is not None:
             events.append((live_group_for_device(device_id), {"type": DEVICE_EVENT, "device": device_id, "text": text}))
-        config: Any = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
-        if isinstance(layer, RedisPubSubChannelLayer) and isinstance(config["hosts"][0], str):
-            _publish_to_redis(layer, url=config["hosts"][0], prefix=config.get("prefix", "asgi"), events=events)
-            return
-        if isinstance(layer, InMemoryChannelLayer):
-            events = [(group, event) for group, event in events if _heard(layer, group)]
-            if not events:
-                return
-        async_to_sync(_group_send_all)(layer, events)
+        _send_events(events)
     except Exception:
         logger.exception("Live push to user %s (device %s) failed", user_id, device_id)
+
+
+def live_group_for_session(session_key: str) -> str:
+    # Hashed: group names are visible in Redis, and a session key is a credential.
+    return "live.session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def live_session_end(*, session_key: str) -> None:
+    """Close the live connections opened with this session (it was logged out)."""
+    try:
+        _send_events([(live_group_for_session(session_key), {"type": SESSION_ENDED_EVENT})])
+    except Exception:
+        logger.exception("Closing the live connections of a logged-out session failed")
+
+
+def _send_events(events: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    config: Any = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    if isinstance(layer, RedisPubSubChannelLayer) and isinstance(config["hosts"][0], str):
+        _publish_to_redis(layer, url=config["hosts"][0], prefix=config.get("prefix", "asgi"), events=events)
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        events = [(group, event) for group, event in events if _heard(layer, group)]
+        if not events:
+            return
+    async_to_sync(_group_send_all)(layer, events)
 
 
 def _heard(layer, group: str) -> bool:

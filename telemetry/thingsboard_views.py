@@ -14,7 +14,7 @@ logged with its path, which holds the token.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +30,14 @@ class ThingsBoardTelemetryView(APIView):
     parser_classes: list = []  # the body is parsed in one pass by telemetry.payloads
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "device_token",
+                str,
+                OpenApiParameter.PATH,
+                description="The device's token: ThingsBoard's device API carries it in the path.",
+            )
+        ],
         request={"application/json": OpenApiTypes.ANY},
         responses={
             200: OpenApiResponse(description="stored; empty body"),

@@ -11,7 +11,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 # Importing tests.support.browsers also lets the tests' ORM calls run beside
 # Playwright's event loop (it sets DJANGO_ALLOW_ASYNC_UNSAFE). check_both_widths is
 # only re-exported, for tests on other branches that still import it from here.
-from tests.support.browsers import CHROMIUM_ARGS, DESKTOP, VENDOR_UPLOT, check_both_widths, log_in  # noqa: F401
+from tests.support.browsers import (  # noqa: F401
+    CHROMIUM_ARGS,
+    DESKTOP,
+    VENDOR_UPLOT,
+    check_both_widths,
+    is_csp_violation,
+    log_in,
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +45,8 @@ def page(context: BrowserContext) -> Page:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Whatever the Content-Security-Policy refused (an inline style or script) would not work.
+    page.on("console", lambda message: errors.append(message.text) if is_csp_violation(message) else None)
     yield page
     assert errors == [], f"JavaScript errors on the page: {errors}"
 

@@ -108,7 +108,12 @@ def test_the_qr_dialog_hides_the_token_until_asked_and_rotates_and_revokes(signe
     expect(dialog).to_be_visible()
     qr = dialog.get_by_role("img", name=re.compile("QR code"))
     expect(qr).to_be_visible()
-    page.wait_for_function("document.querySelector('[data-qr-image]').naturalWidth > 0")
+    # Polled from here: wait_for_function evaluates a string, which the CSP refuses.
+    for _ in range(100):
+        if page.eval_on_selector("[data-qr-image]", "image => image.naturalWidth") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.eval_on_selector("[data-qr-image]", "image => image.naturalWidth") > 0
     token_value = dialog.locator("[data-token-value]")
     expect(token_value).not_to_contain_text("iotd_")
     expect(dialog.get_by_role("link", name="How to connect this device")).to_have_attribute(

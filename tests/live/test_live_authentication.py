@@ -88,3 +88,25 @@ async def test_a_bad_token_as_a_subprotocol_is_closed_with_4401(session_cookie):
     accepted, _ = await communicator.connect()
     assert accepted
     assert await close_code(communicator) == 4401
+
+
+def log_out(session_cookie: str) -> int:
+    from django.test import Client
+
+    browser = Client()
+    browser.cookies["sessionid"] = session_cookie
+    return browser.post("/logout/").status_code
+
+
+@in_own_loop
+async def test_logging_out_closes_the_connections_opened_with_that_session(session_cookie, user, device):
+    from channels.db import database_sync_to_async
+
+    communicator = await connected(cookie=session_cookie)
+    assert await subscribe(communicator, device.pk) == {"type": "subscribed", "device": device.pk}
+    by_token = await connected(token=access_token_for(user))
+    assert await database_sync_to_async(log_out)(session_cookie) == 302
+    assert await close_code(communicator) == 4401
+    # A connection authenticated by its own token is not the session's: it stays open.
+    assert await subscribe(by_token, device.pk) == {"type": "subscribed", "device": device.pk}
+    await by_token.disconnect()

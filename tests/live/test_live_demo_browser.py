@@ -36,7 +36,13 @@ def test_the_live_demo_plot_moves_and_follows_the_refresh_rate(uvicorn_server_ur
 
 
 def plot_moves_and_follows_the_refresh_rate(page: Page) -> None:
-    page.wait_for_function("Number(document.querySelector('[data-live-plot]').dataset.messages || 0) >= 2")
+    # Not wait_for_function: its polling evaluates a string, which the page's
+    # Content-Security-Policy refuses (no 'unsafe-eval').
+    for _ in range(150):
+        if plot_state(page)["messages"] >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert plot_state(page)["messages"] >= 2
     assert page.get_by_role("status").filter(has_text="Live").count() == 1
     first = plot_state(page)
     assert first["points"] > 100  # the backlog: the plot is full from the start

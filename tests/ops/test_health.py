@@ -34,7 +34,22 @@ class TestHealth:
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["failed"] == ["database"]
-        assert response.json()["checks"]["database"] == "OperationalError: connection refused"
+        assert response.json()["checks"]["database"] == "failed"
+
+    def test_readyz_keeps_the_error_text_from_anonymous_callers(self, client, settings, caplog):
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["redis"] == "failed"
+        assert "127.0.0.1" not in response.content.decode() and "Error" not in response.content.decode()
+        assert any("readyz: redis: ConnectionError" in record.getMessage() for record in caplog.records)
+
+    def test_readyz_gives_staff_the_error_text(self, client, monkeypatch, django_user_model):
+        from iotsite import health
+
+        monkeypatch.setattr(health, "database_error", lambda: "OperationalError: connection refused")
+        client.force_login(django_user_model.objects.create_user("admin", password="x", is_staff=True))
+        assert client.get("/readyz").json()["checks"]["database"] == "OperationalError: connection refused"
 
     def test_probes_are_not_redirected_to_https(self, client, settings):
         settings.SECURE_SSL_REDIRECT = True

@@ -98,3 +98,5 @@ def test_the_mask_covers_paths_query_strings_and_bare_secrets():
     masked = mask_secrets(line)
     assert token not in masked and jwt not in masked
     assert masked.startswith("GET /api/v1/***/rpc?x=1 /ws/live/?token=***&b=2")
+    assert mask_secrets("GET /update?field1=2&api_key=K3Y") == "GET /update?field1=2&api_key=***"
+    assert mask_secrets("POST /write?db=x&u=me&p=s3cret") == "POST /write?db=x&u=me&p=***"

@@ -38,7 +38,7 @@ def production_env() -> dict[str, str]:
 @pytest.mark.processes  # manage.py check --deploy
 def test_the_deploy_check_is_clean_with_the_production_environment():
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=production_env(),
         capture_output=True,
@@ -47,9 +47,8 @@ def test_the_deploy_check_is_clean_with_the_production_environment():
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    # Django's deployment checks are all tagged security; schema-generation warnings
-    # (drf_spectacular) are about API docs and are reported by the schema tests.
-    assert "(security." not in output, output
+    # Not a warning of any kind: Django's deployment checks, nor drf_spectacular's.
+    assert "no issues" in output, output
 
 
 @pytest.mark.processes  # a Python that loads the settings

@@ -85,3 +85,25 @@ def test_a_token_in_the_path_counts_against_its_own_device(tight_rates, device_t
     # Another device from the same address still has its whole rate: not an anonymous limit.
     _other, other_token = device_create(owner=user, name="Second", type="generic")
     assert client.post(f"/api/v1/{other_token}/telemetry", {"value": 1}, format="json").status_code == 200
+
+
+@pytest.fixture
+def tight_form_rate(tight_rates):
+    tight_rates["forms"] = "5/min"
+    return tight_rates
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/signup/", "/login/"])
+def test_the_signup_and_login_pages_are_throttled_per_address(tight_form_rate, path):
+    from django.test import Client
+
+    browser = Client()
+    codes = [
+        browser.post(path, {"username": f"u{n}", "password": "x"}, REMOTE_ADDR="10.0.0.9").status_code for n in range(6)
+    ]
+    assert codes == [400] * 5 + [429]
+    refused = browser.post(path, {"username": "u", "password": "x"}, REMOTE_ADDR="10.0.0.9")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert browser.post(path, {"username": "u", "password": "x"}, REMOTE_ADDR="10.0.0.10").status_code == 400
+    assert browser.get("/login/", REMOTE_ADDR="10.0.0.9").status_code == 200  # the page itself still shows

@@ -69,6 +69,11 @@ def small_controls(page: Page) -> list[str]:
     )
 
 
+def is_csp_violation(message) -> bool:
+    """A console message saying the Content-Security-Policy refused something."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 def in_browser(url: str, scenario, *, path: str = "/live/") -> None:
     """Run a scenario on a page in a Chromium of its own (call it in a thread of its
     own: the browser tests' Playwright may be running in this one)."""
@@ -78,6 +83,8 @@ def in_browser(url: str, scenario, *, path: str = "/live/") -> None:
         page.set_default_timeout(5000)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # Whatever the Content-Security-Policy refused (an inline style or script) would not work.
+        page.on("console", lambda message: errors.append(message.text) if is_csp_violation(message) else None)
         page.goto(path)
         try:
             scenario(page)
