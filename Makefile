@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PG_URL := postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := iotsite.settings
 
-.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser broker-plugin nginx serve clean
+.PHONY: install static run test test-fast test-sqlite test-postgres lint format services browser broker-plugin nginx cluster-deps serve clean
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt requirements/edge.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ $(BROKER_PLUGIN): deploy/mosquitto/iotsite_me.c
 
 broker-plugin: $(BROKER_PLUGIN)
 
+# The replica, failover and cluster tests and bench/cluster.py: PostgreSQL nodes under
+# pg_auto_failover, HAProxy in front of the app hosts (docs/scaling.md).
+cluster-deps:
+	@command -v pg_autoctl >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-auto-failover pg-auto-failover-cli)
+	@command -v haproxy >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy)
+
 # ruff (format and lint) and mypy; DEBUG only so settings load without a SECRET_KEY.
 lint: install
 	$(BIN)/ruff format --check .
@@ -76,7 +82,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install services browser nginx static
+test: install services browser nginx cluster-deps static
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

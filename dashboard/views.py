@@ -26,6 +26,7 @@ from devices.http import server_base_url
 from devices.selectors import device_get_for_user, devices_of_user
 from devices.services import device_create, device_token_plain
 from iotsite.errors import DomainError
+from iotsite.replicas import replica_reads
 from iotsite.throttling import throttle_form_posts
 from telemetry.images import last_image
 from telemetry.selectors import sensors_of_device
@@ -95,6 +96,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     cards = device_cards_of_user(user=request.user)
     context = {"cards": cards, "online_window_seconds": int(ONLINE_WINDOW.total_seconds())}
@@ -104,6 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
+@replica_reads
 def cards_refresh(request: HttpRequest) -> JsonResponse:
     """Each card's latest reading, rendered by the same template as the page, so the
     dashboard keeps up without a reload."""
@@ -170,6 +173,7 @@ def device_token(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def device_plots(request: HttpRequest, pk: int) -> HttpResponse:
     device = device_get_for_user(user=request.user, device_id=pk)
     sensors = list(sensors_of_device(device=device))
@@ -193,6 +197,7 @@ def device_last_image(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def download(request: HttpRequest) -> HttpResponse:
     devices = list(devices_of_user(user=request.user))
     sensor_keys = sorted({sensor.key for device in devices for sensor in device.sensors.all()})

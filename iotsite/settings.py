@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,6 +163,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "iotsite.replicas.PrimaryReadsAfterWriteMiddleware",
+    "iotsite.exceptions.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "iotsite.urls"
@@ -185,17 +188,40 @@ TEMPLATES = [
 
 # Database: SQLite by default so `make run` needs nothing else running.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+
+
+def database_from_url(url: str, *, conn_max_age: int) -> dict:
+    """dj-database-url's settings, also for several hosts (postgres://u@a:5432,b:5432/db):
+    libpq tries them in turn, and with ?target_session_attrs=read-write keeps the one
+    that is the primary, so the app finds a new primary after a failover by itself."""
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    credentials, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    pairs = [host.rsplit(":", 1) if ":" in host else [host, ""] for host in hosts.split(",")]
+    first = f"{scheme}://{credentials}{at}{pairs[0][0]}{slash}{path}"
+    config = dict(dj_database_url.parse(first, conn_max_age=conn_max_age))
+    config["HOST"] = ",".join(host for host, _port in pairs)
+    config["PORT"] = ",".join(port or "5432" for _host, port in pairs)
+    return config
+
+
 # Persistent connections suit WSGI workers (one thread each); under ASGI use the pool
 # instead, since every sync view runs in a thread of its own (docs/operations.md).
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
+DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every sync view runs in its own thread, so persistent connections
     # leak; a pool bounds them. Off by default, on in `make serve`.
     pool_size = envint("DB_POOL_MAX_SIZE", 0)
     if pool_size:
-        DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": pool_size, "timeout": 10}}
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
     # Parallel test runs on one server each get their own test database.
     DATABASES["default"]["TEST"] = {"NAME": envstr("TEST_DATABASE_NAME", f"test_iotsite_{os.getpid()}")}
+    # A host that does not answer (a dead machine drops packets) must not hold a
+    # request for the kernel's TCP timeout; with several hosts in DATABASE_URL
+    # (failover), each is tried for this long in turn.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = envint("DB_CONNECT_TIMEOUT", 3)
 else:
     # WAL lets the dashboard read while a device writes; the busy timeout rides out
     # the short write lock instead of answering "database is locked".
@@ -206,6 +232,32 @@ else:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+
+def database_urls(raw: str) -> list[str]:
+    """Comma-separated URLs; a comma inside one URL (several hosts) is told apart by
+    what follows it, which is not a scheme."""
+    return [url.strip() for url in re.split(r",(?=\s*[a-z][a-z0-9+.-]*://)", raw) if url.strip()]
+
+
+# Read replicas (docs/scaling.md): history, exports and the dashboard's reads go to one
+# that is usable (iotsite/replicas.py), everything else to the primary above.
+DATABASE_REPLICA_URLS = database_urls(envstr("DATABASE_REPLICA_URLS"))
+# A replica further behind than this, or not streaming, is skipped: the primary answers.
+DATABASE_REPLICA_MAX_LAG = envseconds("DATABASE_REPLICA_MAX_LAG", timedelta(seconds=5))
+# Retry-After of the 503 answered while the database cannot answer (a failover).
+DB_RETRY_AFTER = envint("DB_RETRY_AFTER", 2)
+DATABASE_REPLICA_CHECK_EVERY = envseconds("DATABASE_REPLICA_CHECK_EVERY", timedelta(seconds=2))
+for _index, _url in enumerate(DATABASE_REPLICA_URLS):
+    _replica = dict(DATABASES["default"], **database_from_url(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]))
+    # The pool and timeouts as for the primary, but not its target_session_attrs=read-write.
+    _shared_options = {k: v for k, v in DATABASES["default"].get("OPTIONS", {}).items() if k != "target_session_attrs"}
+    _replica["OPTIONS"] = {**_shared_options, **_replica.get("OPTIONS", {})}
+    # Tests run against the primary's test database; a replica has no test database of its own.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_index}"] = _replica
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["iotsite.replicas.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -12,6 +12,8 @@ API_DOCS_POLICY = (
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
 
+handler500 = "iotsite.exceptions.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

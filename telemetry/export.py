@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
+from django.db import DEFAULT_DB_ALIAS
 
 from telemetry import storage
 from telemetry.models import Sensor
@@ -35,8 +36,8 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-def export_sensors(*, user, device_id: int | None = None, sensor: str | None = None):
-    sensors = Sensor.objects.filter(device__owner=user)
+def export_sensors(*, user, device_id: int | None = None, sensor: str | None = None, using: str = DEFAULT_DB_ALIAS):
+    sensors = Sensor.objects.using(using).filter(device__owner=user)
     if device_id is not None:
         sensors = sensors.filter(device_id=device_id)
     if sensor:
@@ -52,18 +53,27 @@ def export_csv(
     start: datetime | None = None,
     end: datetime | None = None,
     raw: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Iterator[bytes]:
     """CSV blocks of about CHUNK_BYTES: device_id,device_name,sensor,timestamp,value;
-    text cells made spreadsheet-safe unless `raw`."""
+    text cells made spreadsheet-safe unless `raw`. `using`: the database alias to read
+    (a replica's, chosen when the export starts: the blocks are read after the view
+    has returned)."""
     yield HEADER
     pending = bytearray()
     for sensor_id, sensor_device_id, device_name, key in list(
-        export_sensors(user=user, device_id=device_id, sensor=sensor)
+        export_sensors(user=user, device_id=device_id, sensor=sensor, using=using)
     ):
         if not raw:
             device_name, key = spreadsheet_safe(device_name), spreadsheet_safe(key)
         rows = storage.export_csv_rows(
-            sensor_id=sensor_id, device_id=sensor_device_id, device_name=device_name, key=key, start=start, end=end
+            sensor_id=sensor_id,
+            device_id=sensor_device_id,
+            device_name=device_name,
+            key=key,
+            start=start,
+            end=end,
+            using=using,
         )
         for block in rows:
             pending += block

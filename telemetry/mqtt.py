@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, close_old_connections
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -103,6 +103,7 @@ class IngestCounts:
     unknown_device: int = 0
     failed: int = 0  # valid, but the database refused them (e.g. the device was just deleted)
     batches: int = 0
+    database_waits: int = 0  # tries of a batch that found the database away
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -201,7 +202,7 @@ class TelemetryIngest:
             while not self._stop.is_set():
                 batch = self._next_batch()
                 if batch:
-                    self.store_and_ack(batch)
+                    self._store_until_done(batch)
                 if time.monotonic() >= next_stats:
                     logger.info("MQTT ingest: %s", self.counts.as_dict())
                     next_stats = time.monotonic() + STATS_INTERVAL_S
@@ -223,13 +224,43 @@ class TelemetryIngest:
                 break
         return batch
 
+    def _store_until_done(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """A database away for a while (a failover, a restart) is waited out here, the
+        batch unacknowledged meanwhile; each try opens a new connection, which finds
+        the new primary through DATABASE_URL's hosts. Stopping meanwhile leaves the batch
+        to the broker, which sends it again."""
+        delay = 0.2
+        while True:
+            try:
+                self.store_and_ack(messages)
+                return
+            except (OperationalError, InterfaceError) as error:
+                if self._stop.is_set():
+                    raise
+                self.counts.database_waits += 1
+                logger.warning("MQTT: the database is unavailable (%s); trying the batch again in %.1f s", error, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
     def store_and_ack(self, messages: list[mqtt.MQTTMessage]) -> None:
         close_old_connections()  # a worker runs for months; the database may have restarted
         self.counts.messages += len(messages)
         self.counts.batches += 1
-        # OperationalError or InterfaceError (the database is away) propagates: everything
-        # stays unacknowledged and the worker restarts.
-        self._store(self._parse(messages))
+        by_device = self._parse(messages)
+        try:
+            self._store(by_device)
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: everything stays unacknowledged; the caller waits it out
+        except DatabaseError:
+            # One device's readings spoiled the transaction: store device by device.
+            for device, batch in by_device.items():
+                try:
+                    self._store({device: batch})
+                except (OperationalError, InterfaceError):
+                    raise
+                except DatabaseError as error:
+                    self.counts.failed += len(batch.messages)
+                    logger.error("MQTT: readings of device %s not stored: %s", device.pk, error)
         for message in messages:
             self._client.ack(message.mid, message.qos)
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db import router
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from devices.authentication import DeviceTokenAuthentication, IsDevice
 from devices.selectors import device_get_for_user
+from iotsite.replicas import replica_reads
 from telemetry import selectors
 from telemetry.export import export_csv, export_csv_async
 from telemetry.filters import ExportFilter, ReadingRangeFilter
@@ -44,6 +46,7 @@ class TelemetryView(APIView):
 
 class SensorListView(APIView):
     @extend_schema(responses=SensorSerializer(many=True))
+    @replica_reads
     def get(self, request, pk):
         device = device_get_for_user(user=request.user, device_id=pk)
         return Response(SensorSerializer(selectors.sensors_of_device(device=device), many=True).data)
@@ -64,6 +67,7 @@ class ReadingSeriesView(APIView):
         ],
         responses=SeriesSerializer,
     )
+    @replica_reads
     def get(self, request, pk):
         device = device_get_for_user(user=request.user, device_id=pk)
         params = SeriesParamsSerializer(data=request.query_params)
@@ -117,6 +121,7 @@ class ExportView(APIView):
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
+    @replica_reads
     def get(self, request):
         filters = ExportFilter(data=request.query_params, queryset=Reading.objects.none())
         if not filters.is_valid():
@@ -134,6 +139,8 @@ class ExportView(APIView):
             start=wanted.get("start"),
             end=wanted.get("end"),
             raw=wanted.get("raw") in ("true", "1"),
+            # The blocks are read after this view returns: the database is chosen now.
+            using=router.db_for_read(Reading),
         )
         if isinstance(request._request, ASGIRequest):
             chunks = export_csv_async(chunks)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import psycopg
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import sql
 
 from telemetry.models import Reading
@@ -98,15 +99,27 @@ def truncate_sql(column: str, unit: str) -> str:
 
 def readings_estimated_count() -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Reading._meta.db_table])
+        # A partitioned table keeps no estimate of its own: its partitions' add up.
+        cursor.execute(
+            "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c WHERE c.relname = %s AND c.relkind = 'r' "
+            "OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(%s))",
+            [Reading._meta.db_table, Reading._meta.db_table],
+        )
         row = cursor.fetchone()
-    return row[0] if row else None
+    return row[0] if row and row[0] is not None else None
 
 
 def export_csv_rows(
-    *, sensor_id: int, device_id: int, device_name: str, key: str, start: datetime | None, end: datetime | None
+    *,
+    sensor_id: int,
+    device_id: int,
+    device_name: str,
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    db: BaseDatabaseWrapper,
 ) -> Iterator[bytes]:
-    where, params = time_filter(start, end)
+    where, params = time_filter(start, end, db)
     # Index telemetry_reading_sensor_ts_unique gives the rows in time order, no sort;
     # COPY's CSV quoting matches Python's csv module.
     query = sql.SQL(
@@ -122,6 +135,6 @@ def export_csv_rows(
         key=sql.Literal(key),
         sensor_id=sql.Literal(sensor_id),
     )
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(query) as copy:
+    db.ensure_connection()
+    with db.connection.cursor() as cursor, cursor.copy(query) as copy:
         yield from copy

@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 BucketRow = tuple[Any, ...]  # (bucket start, min, max, sum, count)
 
@@ -21,26 +22,28 @@ ROLLUP_TABLES = (("telemetry_minuterollup", "minute"), ("telemetry_hourrollup", 
 
 
 def buckets_fixed(
-    engine: ModuleType, sensor_id: int, start: datetime, end: datetime, width: int, source: str
+    engine: ModuleType, sensor_id: int, start: datetime, end: datetime, width: int, source: str, db: BaseDatabaseWrapper
 ) -> list[BucketRow]:
     table, column, *aggregates = SOURCES[source]
     # Whole buckets: the first may start before `start`, the last end after `end`.
     aligned_start = _epoch_floor(start, width)
     aligned_end = _epoch_floor(end - timedelta(microseconds=1), width) + timedelta(seconds=width)
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = db.ops.adapt_datetimefield_value
     # Index <table>_sensor_(ts|bucket)_unique serves the range; one GROUP BY in the database.
     sql = (
         f"SELECT ({engine.epoch_sql(column)} / %s) * %s AS b, {', '.join(aggregates)} FROM {table} "
         f"WHERE sensor_id = %s AND {column} >= %s AND {column} < %s GROUP BY 1 ORDER BY 1"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [width, width, sensor_id, adapt(aligned_start), adapt(aligned_end)])
         return [(datetime.fromtimestamp(int(b), UTC), *rest) for b, *rest in cursor.fetchall()]
 
 
-def buckets_calendar(sensor_id: int, boundaries: list[datetime], source: str) -> list[BucketRow]:
+def buckets_calendar(
+    sensor_id: int, boundaries: list[datetime], source: str, db: BaseDatabaseWrapper
+) -> list[BucketRow]:
     table, column, *aggregates = SOURCES[source]
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = db.ops.adapt_datetimefield_value
     spans = list(zip(boundaries, boundaries[1:], strict=False))
     values = ", ".join(["(%s, %s, %s)"] * len(spans))
     params: list[Any] = [p for i, (low, high) in enumerate(spans) for p in (i, adapt(low), adapt(high))]
@@ -50,7 +53,7 @@ def buckets_calendar(sensor_id: int, boundaries: list[datetime], source: str) ->
         f"SELECT b.i, {', '.join(aggregates)} FROM b JOIN {table} r "
         f"ON r.sensor_id = %s AND r.{column} >= b.low AND r.{column} < b.high GROUP BY b.i ORDER BY b.i"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [*params, sensor_id])
         return [(spans[i][0], *rest) for i, *rest in cursor.fetchall()]
 
@@ -82,13 +85,13 @@ def _epoch_floor(ts: datetime, width: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def time_filter(start: datetime | None, end: datetime | None) -> tuple[str, list]:
+def time_filter(start: datetime | None, end: datetime | None, db: BaseDatabaseWrapper) -> tuple[str, list]:
     """` AND ts >= %s AND ts < %s` for the bounds given, and their parameters."""
     clauses, params = [], []
     if start is not None:
         clauses.append("ts >= %s")
-        params.append(connection.ops.adapt_datetimefield_value(start))
+        params.append(db.ops.adapt_datetimefield_value(start))
     if end is not None:
         clauses.append("ts < %s")
-        params.append(connection.ops.adapt_datetimefield_value(end))
+        params.append(db.ops.adapt_datetimefield_value(end))
     return "".join(f" AND {clause}" for clause in clauses), params

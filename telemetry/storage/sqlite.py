@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from telemetry.storage.shared import time_filter
 
@@ -107,11 +108,18 @@ FETCH_ROWS = 5000
 
 
 def export_csv_rows(
-    *, sensor_id: int, device_id: int, device_name: str, key: str, start: datetime | None, end: datetime | None
+    *,
+    sensor_id: int,
+    device_id: int,
+    device_name: str,
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    db: BaseDatabaseWrapper,
 ) -> Iterator[bytes]:
-    where, params = time_filter(start, end)
+    where, params = time_filter(start, end, db)
     prefix = _csv_prefix(device_id, device_name, key)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             # As text: no datetime parsing per row, just string slicing.
             f"SELECT CAST(ts AS TEXT), value FROM telemetry_reading WHERE sensor_id = %s{where} ORDER BY ts",
