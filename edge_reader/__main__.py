@@ -11,12 +11,12 @@ from typing import Any
 
 from edge_reader.calibration import (
     CalibrationError,
-    calibrate_from_readings,
     calibrate_from_ticks,
     load_calibration,
     save_calibration,
 )
 from edge_reader.camera import CameraError
+from edge_reader.gauge import calibrate_from_readings
 from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.result import ReadError
 

@@ -84,7 +84,7 @@ def _number(calibration: dict[str, Any], key: str, *, required: bool = True) -> 
             raise CalibrationError(f"{key}: required")
         return None
     value = calibration[key]
-    if not _is_number(value):
+    if not is_finite_number(value):
         raise CalibrationError(f"{key}: must be a finite number, got {value!r}")
     return float(value)
 
@@ -93,14 +93,15 @@ def _center(calibration: dict[str, Any]) -> tuple[float, float] | None:
     center = calibration.get("center")
     if center is None:
         return None
-    if not isinstance(center, (list, tuple)) or len(center) != 2 or not all(_is_number(v) for v in center):
+    if not isinstance(center, (list, tuple)) or len(center) != 2 or not all(is_finite_number(v) for v in center):
         raise CalibrationError(f"center: must be [x, y] in pixels or null, got {center!r}")
     if center[0] < 0 or center[1] < 0:
         raise CalibrationError("center: must lie inside the image (x, y >= 0)")
     return float(center[0]), float(center[1])
 
 
-def _is_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
+    """A JSON number that is a real value: not a boolean, not NaN or infinite."""
     return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
@@ -158,7 +159,7 @@ def angle_of_point(center: tuple[float, float], point: tuple[float, float]) -> f
     return math.degrees(math.atan2(dx, -dy)) % 360
 
 
-def _calibration(
+def calibration_from_angles(
     min_angle: float,
     max_angle: float,
     *,
@@ -199,7 +200,7 @@ def calibrate_from_ticks(
     radius: float | None = None,
 ) -> dict[str, Any]:
     """The calibration from the dial centre and the min and max tick marks a user clicked."""
-    return _calibration(
+    return calibration_from_angles(
         angle_of_point(center, min_tick),
         angle_of_point(center, max_tick),
         min_value=min_value,
@@ -208,57 +209,6 @@ def calibrate_from_ticks(
         direction=direction,
         center=center,
         radius=radius,
-    )
-
-
-def calibrate_from_readings(
-    first: tuple[Any, float],
-    second: tuple[Any, float],
-    *,
-    min_value: float,
-    max_value: float,
-    unit: str = "",
-    direction: str = "cw",
-    keep_geometry: bool = True,
-) -> dict[str, Any]:
-    """The calibration from two images (or one image twice) showing known values.
-
-    Each argument is `(image, value_shown)`. The needle angle is measured on each and the
-    scale is extended linearly to `min_value` and `max_value`. Two values far apart give
-    the best calibration. With `keep_geometry` the dial centre and radius found on the
-    first image are saved too, which makes every later read faster and steadier for a
-    camera that does not move.
-    """
-    from edge_reader.gauge import measure_dial  # the reader itself uses this module
-
-    (image_a, value_a), (image_b, value_b) = first, second
-    if value_a == value_b:
-        raise CalibrationError("readings: the two known values must differ")
-    dial_a, angle_a = measure_dial(image_a)
-    _, angle_b = measure_dial(image_b, center=dial_a.center, radius=dial_a.radius)
-    sign = 1.0 if direction == "cw" else -1.0
-    # Degrees the needle travels, in `direction`, from the lower known value to the higher.
-    low_angle, high_angle = (angle_a, angle_b) if value_a < value_b else (angle_b, angle_a)
-    travel = (sign * (high_angle - low_angle)) % 360
-    if travel == 0:
-        raise CalibrationError("readings: the needle points the same way in both images")
-    degrees_per_unit = travel / abs(value_b - value_a)
-    sweep = degrees_per_unit * (max_value - min_value)
-    if not 0 < sweep <= 360 + 1e-6:
-        raise CalibrationError(
-            "readings: the scale would not fit in one turn; check min_value, max_value and the direction"
-        )
-    min_angle = (angle_a + sign * degrees_per_unit * (min_value - value_a)) % 360
-    max_angle = min_angle + sign * min(sweep, 360.0)
-    return _calibration(
-        min_angle,
-        max_angle,
-        min_value=min_value,
-        max_value=max_value,
-        unit=unit,
-        direction=direction,
-        center=dial_a.center if keep_geometry else None,
-        radius=dial_a.radius if keep_geometry else None,
     )
 
 

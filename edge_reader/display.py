@@ -34,6 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge_reader.calibration import is_finite_number
 from edge_reader.images import ImageLike, load_image
 from edge_reader.result import ReadError, Reading
 
@@ -100,7 +101,7 @@ class DisplayOptions:
             raise ReadError(f"kind: the display reader reads 'seven_segment', got {kind!r}")
         roi = calibration.get("roi")
         if roi is not None:
-            if not (isinstance(roi, (list, tuple)) and len(roi) == 4 and all(_is_number(v) for v in roi)):
+            if not (isinstance(roi, (list, tuple)) and len(roi) == 4 and all(is_finite_number(v) for v in roi)):
                 raise ReadError("roi: must be [x, y, w, h] or null")
             x, y, w, h = (int(round(v)) for v in roi)
             if w < 16 or h < 8 or x < 0 or y < 0:
@@ -109,15 +110,11 @@ class DisplayOptions:
         return cls(roi, _count(calibration, "digits", 1), _count(calibration, "decimals", 0))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-
-
 def _count(calibration: dict[str, Any], key: str, smallest: int) -> int | None:
     value = calibration.get(key)
     if value is None:
         return None
-    if not (_is_number(value) and float(value).is_integer() and smallest <= value <= 16):
+    if not (is_finite_number(value) and float(value).is_integer() and smallest <= value <= 16):
         raise ReadError(f"{key}: must be a whole number from {smallest} to 16, or null")
     return int(value)
 

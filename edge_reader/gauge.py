@@ -30,7 +30,7 @@ import numpy as np
 from skimage.feature import canny
 from skimage.transform import hough_circle, hough_line
 
-from edge_reader.calibration import validate_calibration
+from edge_reader.calibration import CalibrationError, calibration_from_angles, validate_calibration
 from edge_reader.images import ImageLike, load_image
 from edge_reader.pointer import find_pointer
 from edge_reader.result import ReadError, Reading
@@ -580,3 +580,52 @@ def _confidence(profile: np.ndarray, angle: float, contrast: float, axes: list[t
     backed = any(abs((angle - axis + 90) % 180 - 90) < 3 for axis, _ in axes)
     strength = min(1.0, contrast / 60.0)
     return float(np.clip(separation * (0.6 + 0.4 * strength) * (1.0 if backed else 0.7), 0.0, 1.0))
+
+
+def calibrate_from_readings(
+    first: tuple[Any, float],
+    second: tuple[Any, float],
+    *,
+    min_value: float,
+    max_value: float,
+    unit: str = "",
+    direction: str = "cw",
+    keep_geometry: bool = True,
+) -> dict[str, Any]:
+    """The calibration from two images (or one image twice) showing known values.
+
+    Each argument is `(image, value_shown)`. The needle angle is measured on each and the
+    scale is extended linearly to `min_value` and `max_value`. Two values far apart give
+    the best calibration. With `keep_geometry` the dial centre and radius found on the
+    first image are saved too, which makes every later read faster and steadier for a
+    camera that does not move.
+    """
+    (image_a, value_a), (image_b, value_b) = first, second
+    if value_a == value_b:
+        raise CalibrationError("readings: the two known values must differ")
+    dial_a, angle_a = measure_dial(image_a)
+    _, angle_b = measure_dial(image_b, center=dial_a.center, radius=dial_a.radius)
+    sign = 1.0 if direction == "cw" else -1.0
+    # Degrees the needle travels, in `direction`, from the lower known value to the higher.
+    low_angle, high_angle = (angle_a, angle_b) if value_a < value_b else (angle_b, angle_a)
+    travel = (sign * (high_angle - low_angle)) % 360
+    if travel == 0:
+        raise CalibrationError("readings: the needle points the same way in both images")
+    degrees_per_unit = travel / abs(value_b - value_a)
+    sweep = degrees_per_unit * (max_value - min_value)
+    if not 0 < sweep <= 360 + 1e-6:
+        raise CalibrationError(
+            "readings: the scale would not fit in one turn; check min_value, max_value and the direction"
+        )
+    min_angle = (angle_a + sign * degrees_per_unit * (min_value - value_a)) % 360
+    max_angle = min_angle + sign * min(sweep, 360.0)
+    return calibration_from_angles(
+        min_angle,
+        max_angle,
+        min_value=min_value,
+        max_value=max_value,
+        unit=unit,
+        direction=direction,
+        center=dial_a.center if keep_geometry else None,
+        radius=dial_a.radius if keep_geometry else None,
+    )

@@ -9,13 +9,12 @@ import pytest
 
 from edge_reader.calibration import (
     CalibrationError,
-    calibrate_from_readings,
     calibrate_from_ticks,
     load_calibration,
     save_calibration,
     validate_calibration,
 )
-from edge_reader.gauge import read_gauge
+from edge_reader.gauge import calibrate_from_readings, read_gauge
 from edge_reader.synthetic import GaugeStyle, Scene, draw_gauge
 
 DIAL = {
