@@ -38,6 +38,7 @@ from devices.authentication import token_of_authorization
 from devices.models import Device
 from devices.selectors import device_by_token
 from iotsite.errors import DomainError
+from iotsite.exceptions import DATABASE_UNAVAILABLE, database_unavailable
 from iotsite.log import REQUEST_ID_HEADER, access_log, request_id_for, request_id_var
 from iotsite.throttling import device_rate_allows
 from telemetry.http import DeviceBody, ingest_device_body
@@ -79,6 +80,7 @@ class Answer:
     status: int
     body: bytes
     request_id: str
+    retry_after: str | None = None
 
 
 def route_of(method: str, path: str) -> Route | None:
@@ -137,17 +139,24 @@ def answer(route: Route, body: DeviceBody, *, authorization: bytes, host: str, s
     signals.request_started.send(sender=Route)
     request_id = request_id_for(request_id)
     context = request_id_var.set(request_id)
+    retry_after = None
     try:
-        device = device_of(route, authorization=authorization, host=host, secure=secure)
-        if device is None:
-            return None
         try:
+            device = device_of(route, authorization=authorization, host=host, secure=secure)
+            if device is None:
+                return None
             result = ingest_device_body(device, body, json_content_type=not route.thingsboard)
         except DomainError as error:
             status, payload = error.status, orjson.dumps(error.as_json())
-        except Exception:
-            logger.exception("device ingest failed")
-            status, payload = 500, orjson.dumps({"detail": "A server error occurred."})
+        except Exception as error:
+            if database_unavailable(error):
+                # A failover or restart: nothing was stored, and the device tries again.
+                logger.warning("database unavailable: %s", error)
+                status, payload = 503, orjson.dumps({"detail": DATABASE_UNAVAILABLE})
+                retry_after = str(settings.DB_RETRY_AFTER)
+            else:
+                logger.exception("device ingest failed")
+                status, payload = 500, orjson.dumps({"detail": "A server error occurred."})
         else:
             # ThingsBoard answers an empty 200.
             status, payload = (200, b"") if route.thingsboard else (201, orjson.dumps(result.as_json()))
@@ -158,19 +167,22 @@ def answer(route: Route, body: DeviceBody, *, authorization: bytes, host: str, s
             path = THINGSBOARD_ROUTE if route.thingsboard else TELEMETRY_PATH
             extra = {"method": "POST", "path": path, "status": status, "duration_ms": round(seconds * 1000, 2)}
             access_log.info("POST %s %s", path, status, extra=extra)
-        return Answer(status, payload, request_id)
+        return Answer(status, payload, request_id, retry_after)
     finally:
         request_id_var.reset(context)
         signals.request_finished.send(sender=Route)
 
 
 def response_headers(reply: Answer) -> list[tuple[str, str]]:
-    return [
+    headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(reply.body))),
         (REQUEST_ID_HEADER, reply.request_id),
         ("X-Content-Type-Options", "nosniff"),
     ]
+    if reply.retry_after is not None:
+        headers.append(("Retry-After", reply.retry_after))
+    return headers
 
 
 REASONS = {
@@ -181,6 +193,7 @@ REASONS = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError
 from django.test import RequestFactory
 
 from telemetry.device_route import AsgiDeviceRoute, WsgiDeviceRoute
 from telemetry.models import IdempotencyRecord
 from tests.security.test_throttles import tight_rates  # noqa: F401 (a fixture)
+from tests.support.live import in_own_thread
 from tests.telemetry.helpers import stored
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the route's threads see committed rows only
@@ -65,7 +66,8 @@ def call_asgi(path: str, body: bytes = ITEM, **headers: str) -> tuple[int, dict,
     async def send(message):
         sent.append(message)
 
-    async_to_sync(AsgiDeviceRoute(ASGIHandler(), threads=2))(scope, receive, send)
+    # A loop of its own thread: the browser tests' Playwright may keep one running in this one.
+    in_own_thread(asyncio.run, AsgiDeviceRoute(ASGIHandler(), threads=2)(scope, receive, send))
     start = sent[0]
     content = b"".join(message.get("body", b"") for message in sent[1:])
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, content
@@ -128,6 +130,18 @@ def test_thingsboard_path_answers_an_empty_200_and_401_for_a_bad_token(post, dev
 def test_a_device_past_its_rate_gets_429_from_django(post, device_token, tight_rates):  # noqa: F811
     statuses = [post("/api/telemetry/", body=b'{"t": %d}' % n, token=device_token)[0] for n in range(4)]
     assert statuses == [201, 201, 201, 429]
+
+
+def test_a_database_that_cannot_answer_is_a_503_with_retry_after(post, device, device_token, monkeypatch):
+    def database_away(**kwargs):
+        raise OperationalError("the primary is gone")
+
+    monkeypatch.setattr("telemetry.device_route.device_by_token", database_away)
+    status, headers, content = post("/api/telemetry/", token=device_token)
+    assert status == 503
+    assert {name.lower(): value for name, value in headers.items()}["retry-after"] == "2"
+    assert b"try again" in content
+    assert stored(device) == []
 
 
 def test_other_requests_go_to_django(device, device_token):
