@@ -22,19 +22,8 @@ from collections.abc import Iterable
 import httpx
 from django.conf import settings
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Refused even inside WEBHOOK_ALLOWED_NETWORKS: link-local (169.254.169.254 is the
-# metadata service of most clouds) and the metadata addresses outside that range.
-ALWAYS_REFUSED = [
-    ipaddress.ip_network("169.254.0.0/16"),
-    ipaddress.ip_network("fe80::/10"),
-    ipaddress.ip_network("fd00:ec2::254/128"),  # AWS over IPv6
-    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud
-    ipaddress.ip_network("0.0.0.0/8"),  # "this host": 0.0.0.0 reaches the server's own ports
-    ipaddress.ip_network("::/128"),
-]
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+from iotsite import outbound
+from iotsite.outbound import IPAddress
 
 
 class WebhookRefused(Exception):
@@ -47,30 +36,14 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(cidr, strict=False) for cidr in settings.WEBHOOK_ALLOWED_NETWORKS]
-
-
-def _embedded_ipv4(address: IPAddress) -> IPAddress:
-    # ::ffff:127.0.0.1 and 64:ff9b::7f00:1 reach 127.0.0.1: judge the IPv4 address.
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return address
-
-
 def address_refusal(address: IPAddress) -> str | None:
     """Why a webhook may not go to this address, or None when it may."""
-    address = _embedded_ipv4(address)
-    if address.is_link_local or address.is_multicast or any(address in network for network in ALWAYS_REFUSED):
-        return f"{address} is a link-local, metadata or reserved address; webhooks never go there"
-    if any(address.version == network.version and address in network for network in allowed_networks()):
+    refusal = outbound.address_refusal(address, allowed_cidrs=settings.WEBHOOK_ALLOWED_NETWORKS)
+    if refusal is None:
         return None
-    if address.is_global:
-        return None
-    return f"{address} is not a public address (an operator can open it with WEBHOOK_ALLOWED_NETWORKS)"
+    if refusal.reserved:
+        return f"{refusal.address} is a link-local, metadata or reserved address; webhooks never go there"
+    return f"{refusal.address} is not a public address (an operator can open it with WEBHOOK_ALLOWED_NETWORKS)"
 
 
 def _literal_address(host: str) -> IPAddress | None:

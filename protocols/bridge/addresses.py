@@ -1,4 +1,4 @@
-"""Where the bridge may connect: the same rule as webhooks (alerts/webhooks.py).
+"""Where the bridge may connect: the same rule as webhooks (iotsite/outbound.py).
 
 Any owner can enter a broker, and `mqtt_bridge` connects from inside the operator's
 network: unchecked, a broker at 127.0.0.1:6379, a LAN address or the cloud metadata
@@ -15,35 +15,22 @@ import ipaddress
 
 from django.conf import settings
 
-from alerts.webhooks import ALWAYS_REFUSED, NAT64, resolve
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from alerts.webhooks import resolve
+from iotsite import outbound
+from iotsite.outbound import IPAddress
 
 
 class BrokerRefused(Exception):
     """The broker's host is, or resolves to, an address the bridge may not reach."""
 
 
-def _embedded_ipv4(address: IPAddress) -> IPAddress:
-    # ::ffff:127.0.0.1 and 64:ff9b::7f00:1 reach 127.0.0.1: judge the IPv4 address.
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return address
-
-
 def address_refusal(address: IPAddress) -> str | None:
-    address = _embedded_ipv4(address)
-    if address.is_link_local or address.is_multicast or any(address in network for network in ALWAYS_REFUSED):
-        return f"{address} is a link-local, metadata or reserved address"
-    allowed = [ipaddress.ip_network(cidr, strict=False) for cidr in settings.BRIDGE_ALLOWED_NETWORKS]
-    if any(address.version == network.version and address in network for network in allowed):
+    refusal = outbound.address_refusal(address, allowed_cidrs=settings.BRIDGE_ALLOWED_NETWORKS)
+    if refusal is None:
         return None
-    if address.is_global:
-        return None
-    return f"{address} is not a public address (the operator can open its network with BRIDGE_ALLOWED_NETWORKS)"
+    if refusal.reserved:
+        return f"{refusal.address} is a link-local, metadata or reserved address"
+    return f"{refusal.address} is not a public address (the operator can open its network with BRIDGE_ALLOWED_NETWORKS)"
 
 
 def broker_addresses(host: str, port: int) -> list[str]:
