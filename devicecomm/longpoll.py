@@ -142,17 +142,25 @@ def _command_for_device(command: Command) -> dict[str, Any]:
 # --- ours: Authorization: Device <token>, timeout in seconds, 204 when nothing came ----------
 
 
-@csrf_exempt
-@require_GET
-async def device_commands_poll(request: HttpRequest) -> HttpResponse:
-    """GET /api/device/commands/?timeout=<s>: the next command, or 204."""
+async def _device_and_timeout(request: HttpRequest) -> tuple[Any, float] | HttpResponse:
+    """The device of the Authorization header and the poll's timeout, or the error answer."""
     device, refused = await _authorised(_header_token(request) or "")
     if refused is not None or device is None:
         return refused or _error(401, "Invalid or revoked device token.")
     try:
-        timeout_s = timeout_param(request, unit=SECONDS)
+        return device, timeout_param(request, unit=SECONDS)
     except ValueError as error:
         return _error(400, str(error), field="timeout")
+
+
+@csrf_exempt
+@require_GET
+async def device_commands_poll(request: HttpRequest) -> HttpResponse:
+    """GET /api/device/commands/?timeout=<s>: the next command, or 204."""
+    polled = await _device_and_timeout(request)
+    if isinstance(polled, HttpResponse):
+        return polled
+    device, timeout_s = polled
     command = await _next_command(device, timeout_s)
     if command is None:
         return HttpResponse(status=204)
@@ -163,13 +171,10 @@ async def device_commands_poll(request: HttpRequest) -> HttpResponse:
 @require_GET
 async def device_attribute_updates_poll(request: HttpRequest) -> HttpResponse:
     """GET /api/device/attributes/updates/?timeout=<s>: shared attributes changed meanwhile, or 204."""
-    device, refused = await _authorised(_header_token(request) or "")
-    if refused is not None or device is None:
-        return refused or _error(401, "Invalid or revoked device token.")
-    try:
-        timeout_s = timeout_param(request, unit=SECONDS)
-    except ValueError as error:
-        return _error(400, str(error), field="timeout")
+    polled = await _device_and_timeout(request)
+    if isinstance(polled, HttpResponse):
+        return polled
+    device, timeout_s = polled
     changed = await _next_shared_change(device, timeout_s)
     if changed is None:
         return HttpResponse(status=204)

@@ -92,11 +92,14 @@ class DeviceClient:
         self.client.loop_stop()
 
 
-class IngestThread:
-    """mqtt_ingest's worker in a thread of the test process (either database)."""
+class WorkerThread:
+    """An MQTT worker (anything with run, stop and a `connected` event) in a thread of
+    the test process (either database)."""
 
-    def __init__(self, client_id: str):
-        self.worker = TelemetryIngest(client_id=client_id)
+    what = "the worker to subscribe"
+
+    def __init__(self, worker):
+        self.worker = worker
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.error: BaseException | None = None
 
@@ -108,9 +111,9 @@ class IngestThread:
         finally:
             connections.close_all()
 
-    def start(self) -> IngestThread:
+    def start(self):
         self._thread.start()
-        wait_until(self.worker.connected.is_set, what="the worker to subscribe")
+        wait_until(self.worker.connected.is_set, what=self.what)
         return self
 
     def stop(self) -> None:
@@ -119,31 +122,20 @@ class IngestThread:
         assert self.error is None, self.error
 
 
-class DeviceCommThread:
+class IngestThread(WorkerThread):
+    """mqtt_ingest's worker in a thread of the test process."""
+
+    def __init__(self, client_id: str):
+        super().__init__(TelemetryIngest(client_id=client_id))
+
+
+class DeviceCommThread(WorkerThread):
     """mqtt_devicecomm's worker in a thread of the test process."""
 
+    what = "the device communication worker to subscribe"
+
     def __init__(self, client_id: str):
-        self.worker = DeviceCommWorker(client_id=client_id)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.error: BaseException | None = None
-
-    def _run(self) -> None:
-        try:
-            self.worker.run()
-        except BaseException as error:
-            self.error = error
-        finally:
-            connections.close_all()
-
-    def start(self) -> DeviceCommThread:
-        self._thread.start()
-        wait_until(self.worker.connected.is_set, what="the device communication worker to subscribe")
-        return self
-
-    def stop(self) -> None:
-        self.worker.stop()
-        self._thread.join(timeout=10)
-        assert self.error is None, self.error
+        super().__init__(DeviceCommWorker(client_id=client_id))
 
 
 class IngestProcess:
