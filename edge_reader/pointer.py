@@ -28,6 +28,7 @@ import numpy as np
 MASS_RADIUS = 48  # pixels: the dial's radius in the resampled square
 HUB_SHARE = 0.15  # the hub: a blob touching this share of the radius belongs to the pointer
 TIP_SHARE = 0.9  # pixels beyond this share of the blob's reach make the tip
+PIVOT_SHARE = 0.4  # the pointer's part within this share of the radius holds its pivot
 MIN_REACH = 0.3  # a pointer reaches at least this share of the dial radius
 MIN_CUE_CONTRAST = 25.0  # levels between the face and the pointer-like end of a cue
 SLIM_AREA = 0.2  # share of the dial a pointer's blob covers at most, without doubt
@@ -145,6 +146,7 @@ def _blob_estimate(
     axis_gap = _apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
     if axis is not None and axis_gap < AXIS_DISAGREEMENT:
         tip_angle = (axis + ((tip_angle - axis + 180) % 360 - 180) / 2) % 360
+    seen_from_pivot = _seen_from_pivot(radii, angles, tip_angle)
     # The tip's direction and the direction of the blob's outer half agree on a straight,
     # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
     agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
@@ -155,6 +157,8 @@ def _blob_estimate(
     slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
     straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT) * max(0.0, 1.0 - print_share)
     confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim * straight, 0.0, 1.0))
+    if seen_from_pivot is not None:
+        tip_angle = seen_from_pivot
     theta = math.radians(tip_angle)
     tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
     return score, PointerEstimate(tip_angle, confidence, cue, reach, tip)
@@ -181,6 +185,32 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray)
     if reach < 0.85 * np.percentile(distance[blob], 98) and reach < FREED_REACH:
         return blob
     return kept
+
+
+def _seen_from_pivot(radii: np.ndarray, angles: np.ndarray, tip_angle: float) -> float | None:
+    """The tip's direction seen from the pointer's own pivot rather than from the dial's centre.
+
+    A photo cut down to a dial is seldom centred on its pivot, and a few pixels off turn
+    the tip's direction by degrees. The pointer is symmetric about its axis, so the
+    centroid of its part near the centre (the hub, the drop's round body, the root of a
+    needle and its tail) lies on that axis wherever the centre was guessed; the tip is
+    the blob's far end seen from there, near the direction found from the centre.
+    """
+    theta = np.radians(angles)
+    xs, ys = radii * np.sin(theta), -radii * np.cos(theta)
+    near = radii < PIVOT_SHARE
+    if near.sum() < 5:
+        return None
+    from_x, from_y = xs - xs[near].mean(), ys - ys[near].mean()
+    distances = np.hypot(from_x, from_y)
+    directions = np.degrees(np.arctan2(from_x, -from_y)) % 360
+    reach = float(np.percentile(distances, 98))
+    far = (distances > TIP_SHARE * reach) & (np.abs((directions - tip_angle + 180) % 360 - 180) < 35)
+    if far.sum() < 3:
+        return None
+    weights = distances[far]
+    tip_x, tip_y = float((from_x[far] * weights).sum()), float((from_y[far] * weights).sum())
+    return math.degrees(math.atan2(tip_x, -tip_y)) % 360
 
 
 def _axis(radii: np.ndarray, angles: np.ndarray, reach: float, tip_angle: float) -> float | None:
