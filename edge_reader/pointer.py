@@ -11,6 +11,10 @@ at the dial centre; printed digits and ticks stand apart from it. So:
    weighted by radius, around the strongest direction. A tail stops short of the tip,
    so it never enters this set; digits the pointer runs over join the blob but sit
    beside the tip and weigh little.
+4. The tip is seen from the pointer's own pivot (the centroid of its part near the
+   centre, which lies on its axis wherever the centre was guessed), and the pointer is
+   placed on its axis of mirror symmetry through that pivot. A blob that is not
+   mirror-symmetric has print, a shadow or a reflection merged into it: no confidence.
 
 The cue whose blob is most pointer-like (long, narrow in angle, contrasted) wins; a red
 blob is preferred when it is nearly as good, since faces and digits are seldom red.
