@@ -3,6 +3,7 @@
 import re
 
 import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -49,3 +50,37 @@ def test_the_last_photo_and_what_the_reader_found_are_shown_side_by_side(signed_
     page.set_viewport_size({"width": 375, "height": 812})
     assert overlay.bounding_box()["y"] > photo.bounding_box()["y"]
     assert overlay.bounding_box()["width"] <= 375
+
+
+def test_a_refused_photo_shows_why_and_the_owner_can_stop_keeping_photos(
+    signed_in_page: Page, device, device_token, tmp_path, settings
+):
+    """A gauge whose every photo is refused has no readings yet: its page still shows the
+    last photo and the reason, which is what its owner needs to fix the set-up."""
+    settings.TELEMETRY_LAST_IMAGE_DIR = str(tmp_path)
+    range_only = {"kind": "dial", "min_value": 0, "max_value": 10}
+    device_update(device=device, type="analog_gauge", config={"unit": "bar", "calibration": range_only})
+    page = signed_in_page
+    page.goto(f"/devices/{device.pk}/plots/")
+    switch = page.get_by_role("form", name="Photos")
+    switch.get_by_label("Keep the last photo").check()
+    switch.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("region", name="Notifications")).to_contain_text("next photo")
+
+    ok, blank = cv2.imencode(".png", np.full((240, 320, 3), 200, np.uint8))
+    response = page.request.post(
+        "/api/telemetry/image/",
+        multipart={"image": {"name": "wall.png", "mimeType": "image/png", "buffer": blank.tobytes()}},
+        headers={"Authorization": f"Device {device_token}"},
+    )
+    assert response.status == 422
+    page.reload()
+    section = page.get_by_role("region", name="Last photo")
+    expect(section).to_contain_text("Not stored: no dial")
+    expect(page.locator(".empty")).to_contain_text("the last one above shows why")
+    check_both_widths(page, "last-photo-refused")
+
+    switch.get_by_label("Keep the last photo").uncheck()
+    switch.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("region", name="Last photo")).to_have_count(0)
+    assert not (tmp_path / str(device.pk)).exists()
