@@ -195,7 +195,10 @@ def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: floa
         work_center, work_radius, score = (center[0] * scale, center[1] * scale), radius * scale, 1.0
     else:
         work_center, work_radius, score = _find_dial_or_crop(work, center, radius, scale)
-    needle = _find_needle(image, work, chroma, work_center, work_radius)
+    # In a photo cut down to the dial with no centre given, the centre is the crop's own or a
+    # circle found inside it: a guess that may sit a few pixels off the pointer's pivot.
+    centre_guessed = center is None and radius is None and _looks_cropped(work.shape)
+    needle = _find_needle(image, work, chroma, work_center, work_radius, centre_guessed)
     dial = Dial(center=(work_center[0] / scale, work_center[1] / scale), radius=work_radius / scale, score=score)
     return dial, needle
 
@@ -373,7 +376,12 @@ def _looks_cropped(shape: tuple[int, ...]) -> bool:
 
 
 def _find_needle(
-    image: np.ndarray, work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float
+    image: np.ndarray,
+    work: np.ndarray,
+    chroma: np.ndarray | None,
+    center: tuple[float, float],
+    radius: float,
+    centre_guessed: bool = False,
 ) -> Needle:
     """The needle by its straight edges and by its mass; where both see it, they must agree.
 
@@ -400,6 +408,11 @@ def _find_needle(
         return Needle(angle=line.angle, confidence=max(line.confidence, mass.confidence))
     surer = line if line.confidence >= mass.confidence else by_mass
     if apart <= NEAR_DEGREES:
+        if centre_guessed:
+            # The line stage's angle hangs on the centre, which is only a guess here and turns
+            # it by degrees when a few pixels off; the mass stage sees the tip from the
+            # pointer's own pivot.
+            return by_mass
         # The same pointer, placed differently: a thin needle blurs away towards its tip at
         # the mass stage's scale, a fat one shows a straight edge beside its axis.
         return surer

@@ -15,6 +15,9 @@ at the dial centre; printed digits and ticks stand apart from it. So:
    centre, which lies on its axis wherever the centre was guessed), and the pointer is
    placed on its axis of mirror symmetry through that pivot. A blob that is not
    mirror-symmetric has print, a shadow or a reflection merged into it: no confidence.
+5. The centre is moved a little across the pointer, both ways, and the winning cue looked
+   at again: a real pointer, seen from its own pivot, stays put; a blob whose tip jumps
+   (equal arms of a rotor, a digit or the rim winning or losing) loses its confidence.
 
 The cue whose blob is most pointer-like (long, narrow in angle, contrasted) wins; a red
 blob is preferred when it is nearly as good, since faces and digits are seldom red.
@@ -23,7 +26,7 @@ blob is preferred when it is nearly as good, since faces and digits are seldom r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
@@ -45,6 +48,9 @@ ASYMMETRIC = 0.85  # and with no confidence left
 THIN_MARK = 7  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
 FREED_REACH = 0.5  # an opened blob reaching this far (dial radii) is a pointer on its own
 RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
+JITTER = 0.05  # dial radii: the centre is moved this far each way to see whether the pointer stays put
+STEADY = 4.0  # degrees: the pointer found from every moved centre within this of the first, without doubt
+UNSTEADY = 12.0  # degrees: and at this, no confidence left
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class PointerEstimate:
     cue: str  # "red", "dark" or "light"
     reach: float  # the tip's distance from the centre, in dial radii
     tip: tuple[float, float]  # the tip, in pixels of the image given
+    factors: dict[str, float] = field(default_factory=dict, compare=False)  # what the confidence is made of
 
 
 @lru_cache(maxsize=2)
@@ -90,14 +97,7 @@ def _cues(square: np.ndarray) -> dict[str, np.ndarray]:
 
 def find_pointer(image: np.ndarray, center: tuple[float, float], radius: float) -> PointerEstimate | None:
     """The pointer's direction by its mass, or None when no cue shows a blob reaching out from the hub."""
-    square = cv2.GaussianBlur(_resample(image, center, radius), (3, 3), 0)
-    distance, angle = _geometry(square.shape[0])
-    dial, hub = distance < 0.95, distance < HUB_SHARE
-    estimates: list[tuple[float, PointerEstimate]] = []
-    for cue, level in _cues(square).items():
-        estimate = _blob_estimate(cue, level, dial, hub, distance, angle)
-        if estimate is not None:
-            estimates.append(estimate)
+    estimates = _estimates(image, center, radius, cues=None)
     if not estimates:
         return None
     best_score, best = max(estimates, key=lambda item: item[0])
@@ -106,10 +106,55 @@ def find_pointer(image: np.ndarray, center: tuple[float, float], radius: float) 
         best_score, best = red[0]
     rivals = [score for score, estimate in estimates if _apart(estimate.angle, best.angle) > 10]
     if rivals and max(rivals) > 0.8 * best_score:
-        best = PointerEstimate(best.angle, best.confidence * 0.6, best.cue, best.reach, best.tip)
+        best = PointerEstimate(best.angle, best.confidence * 0.6, best.cue, best.reach, best.tip, best.factors)
+    wander = _wander(image, center, radius, best)
+    steady = min(1.0, max(0.0, (UNSTEADY - wander) / (UNSTEADY - STEADY)))
+    factors = {**best.factors, "wander": wander}
+    best = PointerEstimate(best.angle, best.confidence * steady, best.cue, best.reach, best.tip, factors)
     scale = radius / MASS_RADIUS
     tip = (center[0] + (best.tip[0] - MASS_RADIUS) * scale, center[1] + (best.tip[1] - MASS_RADIUS) * scale)
-    return PointerEstimate(best.angle, best.confidence, best.cue, best.reach, tip)
+    return PointerEstimate(best.angle, best.confidence, best.cue, best.reach, tip, best.factors)
+
+
+def _estimates(
+    image: np.ndarray, center: tuple[float, float], radius: float, cues: tuple[str, ...] | None, refine: bool = True
+) -> list[tuple[float, PointerEstimate]]:
+    """Each cue's (or the given cues') pointer-like blob, with how pointer-like it is; without
+    `refine`, the tip is not placed on the axis of mirror symmetry (quicker, a little rougher)."""
+    square = cv2.GaussianBlur(_resample(image, center, radius), (3, 3), 0)
+    distance, angle = _geometry(square.shape[0])
+    dial, hub = distance < 0.95, distance < HUB_SHARE
+    estimates: list[tuple[float, PointerEstimate]] = []
+    for cue, level in _cues(square).items():
+        if cues is not None and cue not in cues:
+            continue
+        estimate = _blob_estimate(cue, level, dial, hub, distance, angle, refine)
+        if estimate is not None:
+            estimates.append(estimate)
+    return estimates
+
+
+def _wander(image: np.ndarray, center: tuple[float, float], radius: float, found: PointerEstimate) -> float:
+    """How far (degrees) the pointer moves when the centre is moved a little each way.
+
+    The centre is a guess, and moving it by a few hundredths of the radius must not move
+    a real pointer, which is placed from its own pivot: the same blob is found, with the
+    same tip. When it does move, the blob is not one pointer (a digit, the rim or a shadow
+    wins or loses depending on where the hub is taken to be), whatever its shape says.
+    A move along the pointer changes little, so the centre is moved across it, both ways;
+    only the winning cue is looked at again and its tip is not refined, which keeps this
+    cheap (the tip before refinement is compared with the tip before refinement).
+    """
+    theta = math.radians(found.angle)
+    across = (JITTER * radius * math.cos(theta), JITTER * radius * math.sin(theta))
+    wander = 0.0
+    for sign in (1.0, -1.0):
+        moved_center = (center[0] + sign * across[0], center[1] + sign * across[1])
+        moved = _estimates(image, moved_center, radius, cues=(found.cue,), refine=False)
+        if not moved:
+            return 180.0
+        wander = max(wander, _apart(moved[0][1].factors["rough_angle"], found.factors["rough_angle"]))
+    return wander
 
 
 def _apart(a: float, b: float) -> float:
@@ -117,7 +162,13 @@ def _apart(a: float, b: float) -> float:
 
 
 def _blob_estimate(
-    cue: str, level: np.ndarray, dial: np.ndarray, hub: np.ndarray, distance: np.ndarray, angle: np.ndarray
+    cue: str,
+    level: np.ndarray,
+    dial: np.ndarray,
+    hub: np.ndarray,
+    distance: np.ndarray,
+    angle: np.ndarray,
+    refine: bool = True,
 ) -> tuple[float, PointerEstimate] | None:
     inside = level[dial]
     face, high = np.percentile(inside, (50, 99))
@@ -163,15 +214,19 @@ def _blob_estimate(
     # swallowed a coloured ring, a shadow or a reflection.
     slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
     symmetry = 1.0
+    rough_angle = tip_angle
     if seen_from_pivot is not None:
         from_pivot, pivot = seen_from_pivot
         if axis is not None:
             # Both are the pointer's own, whatever the centre: a straight pointer has them agree.
             axis_gap = _apart(axis, from_pivot)
-        mirrored, symmetry = _mirror_axis(blob, pivot, from_pivot, reach)
-        # The axis a pointer is mirror-symmetric about uses every pixel of it, not its tip
-        # alone; where the two nearly agree it places the pointer more finely.
-        tip_angle = mirrored if _apart(mirrored, from_pivot) < MIRROR_AGREEMENT else from_pivot
+        rough_angle = tip_angle = from_pivot
+        if refine:
+            mirrored, symmetry = _mirror_axis(blob, pivot, from_pivot, reach)
+            # The axis a pointer is mirror-symmetric about uses every pixel of it, not its tip
+            # alone; where the two nearly agree it places the pointer more finely.
+            if _apart(mirrored, from_pivot) < MIRROR_AGREEMENT:
+                tip_angle = mirrored
     straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT) * max(0.0, 1.0 - print_share)
     # A pointer is mirror-symmetric about its axis; a digit, a shadow or a reflection merged
     # into its blob is not, and drags the tip and the axis aside.
@@ -180,7 +235,21 @@ def _blob_estimate(
     confidence = float(np.clip(confidence, 0.0, 1.0))
     theta = math.radians(tip_angle)
     tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
-    return score, PointerEstimate(tip_angle, confidence, cue, reach, tip)
+    factors = {
+        "score": score,
+        "concentration": concentration,
+        "contrast": contrast,
+        "reach": reach,
+        "agreement": agreement,
+        "spread": spread,
+        "slim": slim,
+        "axis_gap": axis_gap,
+        "print_share": print_share,
+        "symmetry": symmetry,
+        "area": area,
+        "rough_angle": rough_angle,
+    }
+    return score, PointerEstimate(tip_angle, confidence, cue, reach, tip, factors)
 
 
 def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray) -> np.ndarray:
