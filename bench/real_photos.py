@@ -9,6 +9,9 @@ skipped with a message on stderr.
 
 - Dials: a full-circle scale read clockwise from 12 o'clock, 0 to 10 (a sub-dial of a
   meter); the calibration holds only that range: the reader finds the dial itself.
+  `failure_classes_pct` gives the share of photos in each failure class (no pointer
+  found; flipped, 40-50% off; another object, 10-40%; imprecise, 2-10%, whether
+  accepted or refused; right but refused).
   The error is cyclic (9.9 and 0.1 are 0.2 apart) in percent of full scale; a reading
   below `--min-confidence` (default: the server's TELEMETRY_IMAGE_MIN_CONFIDENCE default)
   counts as no reading, as the server would refuse it.
@@ -66,20 +69,38 @@ def timed_read(path: Path, calibration: dict) -> tuple[object, float]:
     return reading, 1000 * (time.process_time() - started)
 
 
+# Why a dial photo gave no right reading, by how far off the pointer found was (% of full
+# scale): about half the scale off is the tail taken for the tip; 10-40% off is another
+# object (print, a shadow, the rim) taken for the pointer.
+DIAL_FAILURE_CLASSES = ("not_found", "flipped", "another_object", "imprecise", "right_but_refused")
+
+
+def dial_failure_class(error_pct: float) -> str:
+    if error_pct <= 2:
+        return "right_but_refused"
+    if error_pct < 10:
+        return "imprecise"
+    return "another_object" if error_pct < 40 else "flipped"
+
+
 def bench_dials(folder: Path, every: int, min_confidence: float, verbose: bool) -> dict:
     rows = labelled(folder, every)
     full_scale = DIAL_CALIBRATION["max_value"] - DIAL_CALIBRATION["min_value"]
     errors, timings, refused, unsure_right, sure_wrong = [], [], 0, 0, 0
+    classes = dict.fromkeys(DIAL_FAILURE_CLASSES, 0)
     for index, (path, label) in enumerate(rows):
         reading, ms = timed_read(path, DIAL_CALIBRATION)
         timings.append(ms)
         if isinstance(reading, Exception):
             refused += 1
+            classes["not_found"] += 1
             if verbose:
                 print(f"{path.name} {label} refused: {reading}", file=sys.stderr)
             continue
         error = abs(reading.value - float(label)) % full_scale
         error = 100 * min(error, full_scale - error) / full_scale
+        if error > 2 or reading.confidence < min_confidence:
+            classes[dial_failure_class(error)] += 1
         if reading.confidence < min_confidence:
             refused += 1
             unsure_right += error <= 2
@@ -108,6 +129,7 @@ def bench_dials(folder: Path, every: int, min_confidence: float, verbose: bool) 
         "within_2pct": round(float((found <= 2).sum()) / max(1, len(rows)), 3),
         "confident_right": round(1 - sure_wrong / max(1, len(errors)), 4),
         "refused_but_right": unsure_right,
+        "failure_classes_pct": {name: round(100 * count / max(1, len(rows)), 1) for name, count in classes.items()},
         "ms_per_image": round(float(np.median(timings)), 1) if timings else None,
     }
 
