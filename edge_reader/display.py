@@ -18,8 +18,10 @@
 5. Digits: runs of inked columns above the baseline are digit cells (a narrow one is a
    1, which sits at the right of its cell), a short one in the middle is a minus sign,
    and a small blob on the baseline in the gap after a digit is its decimal point.
+   Of several points (an LCD shows its unlit ones faintly) the clearly strongest is lit.
    Each segment's stroke strength is compared with the display's lit strokes; the
-   seven on/off states must spell a digit, and an unlit cell is a blank position.
+   seven on/off states must spell a digit (or miss one digit by a single doubtful
+   segment, and every other by more), and an unlit cell is a blank position.
 
 Confidence falls with the least clear segment decision, with ink off the expected
 segments, with a candidate that cuts through the row or hugs the digits, and for a
@@ -62,6 +64,12 @@ NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
 LONE_DIGIT_CAP = 0.45  # the confidence a reading of one digit reaches at most
 TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
+MAX_REPAIRED_MISS = 0.6  # a pattern no digit lights is read as the nearest digit only this close to it
+MIN_REPAIR_LEAD = 0.3  # and only this much closer than to any other digit
+REPAIRED_MARGIN = 0.5  # the most a repaired digit counts as clear
+REPAIR_PENALTY = 0.8  # and the confidence of a reading with one
+UNLIT_POINT_LEAD = 1.25  # the lit decimal point is this much stronger than the faint unlit ones
+POINT_CHOICE_PENALTY = 0.9  # the confidence of a reading whose lit point was told from unlit ones
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -501,10 +509,28 @@ def _digit_band(ink: np.ndarray) -> Band:
         raise ReadError("no strokes on the panel")
     band = _band_at(profile, BAND_SHARE, ink.shape[0] // 12)
     if band.height > TALL_BAND * ink.shape[0]:
-        band = _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
+        band = _bar_band(ink) or _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
     if band.height < MIN_DIGIT_HEIGHT:
         raise ReadError("strokes too small to be digits")
     return band
+
+
+def _bar_band(ink: np.ndarray) -> Band | None:
+    """The rows from the digits' top bars to their bottom bars, or None without both.
+
+    Vertical specks, a frame's side or a reflection's edge run through every row, but
+    only the digits' horizontal segments make bars: the top and bottom ones bound the row.
+    """
+    stroke = _stroke_width(ink, ink.shape[0] // 2)
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, int(2 * stroke) | 1), np.uint8))
+    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
+    if profile.max(initial=0) < 3 * stroke:
+        return None
+    runs = _runs(profile > 0.25 * profile.max(), max_gap=1)
+    if len(runs) < 2:
+        return None
+    band = Band(runs[0][0], runs[-1][1])
+    return band if band.height <= TALL_BAND * ink.shape[0] else None
 
 
 def _band_at(profile: np.ndarray, share: float, max_gap: int) -> Band:
@@ -564,6 +590,7 @@ class Cell:
     right: int
     kind: str  # "digit", "one" (a narrow 1) or "minus"
     point: bool = False
+    point_strength: float = 0.0  # mean stroke strength of the point's blob
 
 
 def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
@@ -574,7 +601,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     stroke = _stroke_width(ink[band.top : band.bottom], height)
     if stroke > 0.25 * height:
         raise ReadError("marks too thick to be segments")
-    _mark_decimal_points(ink, cells, band, stroke)
+    if _mark_decimal_points(ink, cells, band, stroke, strokes):
+        penalty *= POINT_CHOICE_PENALTY  # the lit point told from faint unlit ones: it may be hidden by its digit
     digit_width = _digit_width(cells, height)
     for cell in cells:
         if cell.kind == "one":
@@ -595,6 +623,9 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         else:
             try:
                 character, margin = _decide_digit(cell_scores, lit_level, len(cells), split)
+                if margin < 0:
+                    penalty *= REPAIR_PENALTY  # read as the nearest digit: one segment unclear
+                    margin = -margin
             except Implausible:
                 if not _at_row_end(cell, cells):
                     raise
@@ -639,7 +670,9 @@ def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
     return len(cells) >= 3 and cell in (cells[0], cells[-1]) and narrow
 
 
-def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> None:
+def _mark_decimal_points(
+    ink: np.ndarray, cells: list[Cell], band: Band, stroke: float, strokes: np.ndarray | None = None
+) -> bool:
     """A decimal point: ink on the baseline in the gap after a digit, with nothing above it.
 
     The cells were cut from the rows above the baseline, so a point that blur joins to
@@ -660,6 +693,28 @@ def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke:
             mass = int(ink[base0:base1, x0 + start : x0 + end].sum())
             if 0.4 * stroke <= end - start <= 2.5 * stroke and mass >= 0.3 * stroke * stroke:
                 cell.point = True
+                if strokes is not None:
+                    blob = ink[base0:base1, x0 + start : x0 + end]
+                    strength = float(strokes[base0:base1, x0 + start : x0 + end][blob].mean())
+                    cell.point_strength = max(cell.point_strength, strength)
+    return _keep_the_lit_point(cells)
+
+
+def _keep_the_lit_point(cells: list[Cell]) -> bool:
+    """An LCD has a point after every position, and lights one: the unlit ones show faintly.
+
+    Of several points the clearly strongest is the lit one; points about as strong as each
+    other stay, and the reading is refused for its many points. True when unlit points were dropped.
+    """
+    points = [cell for cell in cells if cell.point]
+    if len(points) < 2:
+        return False
+    strengths = sorted((cell.point_strength for cell in points), reverse=True)
+    if strengths[0] < UNLIT_POINT_LEAD * strengths[1]:
+        return False
+    for cell in points:
+        cell.point = cell.point_strength == strengths[0]
+    return True
 
 
 def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
@@ -879,10 +934,28 @@ def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int, s
     if not lit:
         return " ", margin
     digit = DIGIT_OF_SEGMENTS.get(lit)
-    if digit is None:
+    if digit is not None:
+        return digit, margin
+    # No digit lights exactly these: the digit whose segments the strengths miss least,
+    # if one segment near the split explains the miss and no other digit comes as close.
+    misses = sorted(
+        (sum(_miss(ratios[name], name in segments, split) for name in SEGMENT_NAMES), digit)
+        for segments, digit in DIGIT_OF_SEGMENTS.items()
+        if digit != "-"
+    )
+    (least, nearest), runner_up = misses[0], next(miss for miss, other in misses if other != misses[0][1])
+    if least > MAX_REPAIRED_MISS or runner_up - least < MIN_REPAIR_LEAD:
         shown = "".join(sorted(lit)) or "none"
         raise Implausible(f"implausible reading: lit segments {shown!r} are not a digit", cell_count)
-    return digit, margin
+    # A negative margin marks a digit read as the nearest one, not spelled out.
+    return nearest, -REPAIRED_MARGIN * min(1.0, (runner_up - least) / (2 * MIN_REPAIR_LEAD))
+
+
+def _miss(ratio: float, lit: bool, split: float) -> float:
+    """How far a segment's strength is on the wrong side of the split, 0 on the right side, 1 far off."""
+    if lit:
+        return max(0.0, split - ratio) / split
+    return min(1.0, max(0.0, ratio - split) / (1.0 - split))
 
 
 def _apply_options(text: str, cells: int, options: DisplayOptions, penalty: float) -> tuple[str, float]:

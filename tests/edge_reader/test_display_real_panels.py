@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_reader.display import Band, Cell, _decide_digit, _frame_mark, _split_ratio, read_display
+from edge_reader.display import (
+    Band,
+    Cell,
+    _bar_band,
+    _decide_digit,
+    _frame_mark,
+    _keep_the_lit_point,
+    _split_ratio,
+    read_display,
+)
 from edge_reader.result import ReadError
 from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
 
@@ -47,10 +56,48 @@ def test_worn_segments_are_parted_from_unlit_ones_at_the_widest_gap():
     cells = [Cell(0, 10, "digit"), Cell(20, 30, "digit")]
     split = _split_ratio(scores, cells, lit_level=0.95)
     assert 0.15 < split < 0.45
-    assert _decide_digit(scores[0], 0.95, 2, split)[0] == "3"
-    # A fixed half would have left the worn segment unlit: no digit at all.
+    digit, margin = _decide_digit(scores[0], 0.95, 2, split)
+    assert (digit, margin >= 0) == ("3", True)
+    # A fixed half would have left the worn segment unlit: no digit spells that, and
+    # the 3 is only the nearest digit (a negative margin says so).
+    digit, margin = _decide_digit(scores[0], 0.95, 2, 0.5)
+    assert (digit, margin < 0) == ("3", True)
+
+
+def test_a_pattern_near_two_digits_alike_is_no_digit():
+    # 'abdg' lacks c for a 3 and e for a 2: with both equally doubtful, neither is read.
+    scores = {"a": 0.9, "b": 0.9, "c": 0.4, "d": 0.9, "e": 0.4, "f": 0.05, "g": 0.9}
     with pytest.raises(ReadError, match="not a digit"):
-        _decide_digit(scores[0], 0.95, 2, 0.5)
+        _decide_digit(scores, 0.95, 2, 0.5)
+
+
+def test_a_clear_letter_is_never_read_as_its_nearest_digit():
+    clear = {"a": 0.05, "b": 0.95, "c": 0.95, "d": 0.05, "e": 0.95, "f": 0.95, "g": 0.95}  # an H
+    with pytest.raises(ReadError, match="not a digit"):
+        _decide_digit(clear, 0.95, 2, 0.5)
+
+
+def test_of_several_decimal_points_the_clearly_strongest_is_the_lit_one():
+    cells = [Cell(0, 10, "digit", True, 0.45), Cell(20, 30, "digit", True, 0.95), Cell(40, 50, "digit", True, 0.4)]
+    assert _keep_the_lit_point(cells)
+    assert [cell.point for cell in cells] == [False, True, False]
+    # Two points alike: the display shows two, and the reading is refused for it.
+    alike = [Cell(0, 10, "digit", True, 0.9), Cell(20, 30, "digit", True, 0.85)]
+    assert not _keep_the_lit_point(alike)
+    assert [cell.point for cell in alike] == [True, True]
+
+
+def test_the_digit_row_runs_from_the_top_bars_to_the_bottom_bars():
+    ink = np.zeros((160, 400), bool)
+    ink[:, 380:386] = True  # the frame's side, through every row
+    for left in (40, 140, 240):  # three 8s, rows 30 to 130
+        ink[30:130, left : left + 8] = True
+        ink[30:130, left + 52 : left + 60] = True
+        for top in (30, 76, 122):
+            ink[top : top + 8, left : left + 60] = True
+    band = _bar_band(ink)
+    assert band is not None and abs(band.top - 30) <= 1 and abs(band.bottom - 130) <= 1
+    assert _bar_band(ink[:, 370:]) is None  # no bars: no row
 
 
 def test_without_a_clear_gap_the_split_is_half_the_lit_level():
