@@ -54,7 +54,7 @@ services:
 # the broker plugin below builds against Debian's mosquitto-dev and libssl-dev.
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
-	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto && test -f /usr/include/mosquitto_broker.h || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients mosquitto-dev libssl-dev)
+	@command -v mosquitto_pub >/dev/null && test -x /usr/sbin/mosquitto && test -f /usr/include/mosquitto_broker.h && test -f /usr/include/mosquitto.h || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libssl-dev)
 	$(MAKE) broker-plugin
 
 # The broker's plugin for ThingsBoard's v1/devices/me topics (docs/device-communication.md).

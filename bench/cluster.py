@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import pgnodes  # noqa: E402
-from bench.soak import RETRY_BACKOFF_S, Tally, percentile  # noqa: E402
+from bench.soak import Tally, device_loop, percentile  # noqa: E402
 
 PREFIX = "iot17"
 BRIDGE = f"{PREFIX}br"
@@ -250,47 +250,16 @@ class Counts(Tally):
         self.balancer_503 = 0  # HAProxy's own (no app host could take it), not the app's
         self.history_ok = self.history_503 = self.history_failed = 0
 
-
-async def device_loop(client, device_id, token, counts: Counts, stop_at, interval, give_up_at) -> None:
-    headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
-    acknowledged = counts.acknowledged.setdefault(device_id, set())
-    n = 0
-    await asyncio.sleep(interval * (device_id % 100) / 100)
-    while time.monotonic() < stop_at:
-        n += 1
-        body = json.dumps({"value": n}).encode()
-        key = f"cluster-{device_id}-{n}"
-        attempt = 0
-        while time.monotonic() < give_up_at:
-            started = time.perf_counter()
-            counts.requests += 1
-            try:
-                response = await client.post(
-                    "/api/telemetry/", content=body, headers={**headers, "Idempotency-Key": key}
-                )
-            except httpx.TransportError:
-                counts.connection_errors += 1
-            else:
-                if response.status_code == 201:
-                    counts.latencies_ms.append((time.perf_counter() - started) * 1000)
-                    acknowledged.add(n)
-                    break
-                if response.status_code == 503:
-                    counts.answered_503 += 1
-                    counts.times_503.append(time.monotonic() - counts.started)
-                    if "retry-after" not in response.headers:
-                        counts.balancer_503 += 1
-                elif response.status_code >= 500:
-                    counts.errors_5xx += 1
-                    log(f"device {device_id}: {response.status_code} {response.text[:200]}")
-                elif response.status_code == 429:
-                    counts.throttled += 1
-                else:
-                    raise RuntimeError(f"device {device_id} got {response.status_code}: {response.text[:200]}")
-            counts.retries += 1
-            await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
-            attempt += 1
-        await asyncio.sleep(interval)
+    def count_refusal(self, device_id: int, response: httpx.Response) -> None:
+        if response.status_code == 503:
+            self.answered_503 += 1
+            self.times_503.append(time.monotonic() - self.started)
+            if "retry-after" not in response.headers:
+                self.balancer_503 += 1
+            return
+        if response.status_code >= 500:
+            log(f"device {device_id}: {response.status_code} {response.text[:200]}")
+        super().count_refusal(device_id, response)
 
 
 async def history_loop(client, access: str, device_ids: list[int], counts: Counts, stop_at: float) -> None:
@@ -325,7 +294,10 @@ async def load(base, devices, access, seconds, interval, counts: Counts) -> None
         httpx.AsyncClient(base_url=base, timeout=15) as reader,
     ):
         await asyncio.gather(
-            *(device_loop(client, pk, token, counts, stop_at, interval, stop_at + 90) for pk, token in devices),
+            *(
+                device_loop(client, pk, token, counts, stop_at, interval, stop_at + 90, key_prefix="cluster")
+                for pk, token in devices
+            ),
             *(history_loop(reader, access, [pk for pk, _t in devices], counts, stop_at) for _ in range(2)),
         )
 

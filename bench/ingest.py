@@ -304,8 +304,11 @@ request = function()
     {["Authorization"] = "Device " .. token, ["Content-Type"] = "application/json"},
     '{"value": ' .. (counter %% 100) .. '}')
 end
+"""
+# Appended to each wrk script: one line the benchmarks read the figures from.
+WRK_DONE = """
 done = function(summary, latency, requests)
-  io.write(string.format("WRK_RESULT %%d %%d %%d %%d\\n", summary.requests,
+  io.write(string.format("WRK_RESULT %d %d %d %d\\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read
       + summary.errors.write + summary.errors.timeout,
     summary.duration, latency:percentile(99)))
@@ -322,8 +325,14 @@ def ensure_wrk() -> str:
 
 def api_single_rate(base: str, tokens: list[str], connections: int, seconds: float) -> tuple[float, int, float]:
     """Requests answered 201 per second, errors, and the p99 latency in ms."""
+    return wrk_rate(base, WRK_SCRIPT % ", ".join(f'"{token}"' for token in tokens), connections, seconds)
+
+
+def wrk_rate(base: str, requests_script: str, connections: int, seconds: float) -> tuple[float, int, float]:
+    """wrk with two threads running `requests_script` (Lua): answered requests per second,
+    errors, and the p99 latency in ms."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ", ".join(f'"{token}"' for token in tokens))
+        script.write(requests_script + WRK_DONE)
     output = subprocess.run(
         [ensure_wrk(), "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name, base],
         capture_output=True,

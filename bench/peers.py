@@ -37,7 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import BATCH, T0, ensure_wrk, run_processes  # noqa: E402
+from bench.ingest import BATCH, T0, run_processes, wrk_rate  # noqa: E402
 from bench.serving import free_port  # noqa: E402
 
 DATABASE = "bench"
@@ -162,26 +162,11 @@ request = function()
   return wrk.format("POST", "/write?db=%s", {["Content-Type"] = "text/plain"},
     "load,device=d" .. (counter %% 100) .. " value=" .. (counter %% 100))
 end
-done = function(summary, latency, requests)
-  io.write(string.format("WRK_RESULT %%d %%d %%d %%d\\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read
-      + summary.errors.write + summary.errors.timeout,
-    summary.duration, latency:percentile(99)))
-end
 """
 
 
 def single_rate(base: str, connections: int, seconds: float) -> tuple[float, int, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % DATABASE)
-    output = subprocess.run(
-        [ensure_wrk(), "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name, base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests, errors, duration_us, p99_us = (int(x) for x in output.split("WRK_RESULT")[1].split())
-    return (requests - errors) / (duration_us / 1e6), errors, p99_us / 1000
+    return wrk_rate(base, WRK_SCRIPT % DATABASE, connections, seconds)
 
 
 def load_big_series(base: str, rows: int) -> None:

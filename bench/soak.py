@@ -122,6 +122,15 @@ class Tally:
         self.latencies_ms: list[float] = []
         self.requests = self.retries = self.errors_5xx = self.connection_errors = self.throttled = 0
 
+    def count_refusal(self, device_id: int, response: httpx.Response) -> None:
+        """An answer other than 201, to be retried; one a device should never get stops the run."""
+        if response.status_code >= 500:
+            self.errors_5xx += 1
+        elif response.status_code == 429:
+            self.throttled += 1
+        else:
+            raise RuntimeError(f"device {device_id} got {response.status_code}: {response.text[:200]}")
+
 
 async def device_loop(
     client: httpx.AsyncClient,
@@ -131,7 +140,10 @@ async def device_loop(
     stop_at: float,
     interval: float,
     give_up_at: float,
+    key_prefix: str = "soak",
 ) -> None:
+    """One device posting a reading every `interval` s until `stop_at`, retrying each (same
+    Idempotency-Key) until acknowledged or `give_up_at`."""
     headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
     acknowledged = tally.acknowledged.setdefault(device_id, set())
     n = 0
@@ -140,7 +152,7 @@ async def device_loop(
     while time.monotonic() < stop_at:
         n += 1
         body = json.dumps({"value": n}).encode()
-        key = f"soak-{device_id}-{n}"
+        key = f"{key_prefix}-{device_id}-{n}"
         attempt = 0
         while time.monotonic() < give_up_at:  # retries continue after stop_at: drain in-flight readings
             started = time.perf_counter()
@@ -156,12 +168,7 @@ async def device_loop(
                     tally.latencies_ms.append((time.perf_counter() - started) * 1000)
                     acknowledged.add(n)
                     break
-                if response.status_code >= 500:
-                    tally.errors_5xx += 1
-                elif response.status_code == 429:
-                    tally.throttled += 1
-                else:
-                    raise RuntimeError(f"device {device_id} got {response.status_code}: {response.text[:200]}")
+                tally.count_refusal(device_id, response)
             tally.retries += 1
             await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
             attempt += 1

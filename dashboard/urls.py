@@ -13,6 +13,7 @@ urlpatterns = [
     path("devices/<int:pk>/token.json", views.device_token, name="device-token-json"),
     path("devices/<int:pk>/plots/", views.device_plots, name="device-plots"),
     path("devices/<int:pk>/last-image/<str:kind>/", views.device_last_image, name="device-last-image"),
+    path("devices/<int:pk>/keep-last-image/", views.device_keep_last_image, name="device-keep-last-image"),
     path("download/", views.download, name="download"),
     path("alerts/", alerts_views.alert_history, name="alerts"),
     path("devices/<int:pk>/alerts/", alerts_views.device_alert_rules, name="device-alert-rules"),

@@ -28,7 +28,7 @@ from devices.services import device_create, device_token_plain
 from iotsite.errors import DomainError
 from iotsite.replicas import replica_reads
 from iotsite.throttling import throttle_form_posts
-from telemetry.images import last_image
+from telemetry.images import last_image, last_image_keeping_set
 from telemetry.selectors import sensors_of_device
 
 
@@ -193,6 +193,20 @@ def device_last_image(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404("No photo kept for this device.")
     content_type = "image/png" if path.suffix == ".png" else "image/jpeg"
     return HttpResponse(path.read_bytes(), content_type=content_type)
+
+
+@login_required
+@require_POST
+def device_keep_last_image(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn keeping the device's last photo on or off (off forgets the kept one)."""
+    device = device_get_for_user(user=request.user, device_id=pk)
+    keep = request.POST.get("keep_last_image") == "on"
+    last_image_keeping_set(device=device, keep=keep)
+    if keep:
+        messages.success(request, "The next photo and what the reader finds in it will show here.")
+    else:
+        messages.success(request, "Photos are no longer kept; the last one is deleted.")
+    return redirect("device-plots", pk=device.pk)
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from PIL import Image, UnidentifiedImageError
 
 from devices.models import Device
+from devices.services import device_update
 from edge_reader.calibration import CalibrationError
 from edge_reader.plausibility import PlausibilityFilter
 from edge_reader.readers import read_image
@@ -175,6 +177,23 @@ def keep_last_image(
         "refusal": refusal,
     }
     (folder / "outcome.json").write_text(json.dumps(outcome))
+
+
+def last_image_keeping_set(*, device: Device, keep: bool) -> Device:
+    """Turn keeping the last photo on or off. Turning it off also forgets what was kept:
+    a photo the owner no longer wants kept should not stay on the server's disk."""
+    config = {key: value for key, value in (device.config or {}).items() if key != "keep_last_image"}
+    if keep:
+        config["keep_last_image"] = True
+    device = device_update(device=device, config=config)
+    if not keep:
+        forget_last_image(instance=device)
+    return device
+
+
+def forget_last_image(*, instance: Device, **_signal: object) -> None:
+    """Delete what was kept for the device (also the receiver for a deleted device)."""
+    shutil.rmtree(_last_image_folder(instance), ignore_errors=True)
 
 
 def last_image(device: Device) -> dict | None:

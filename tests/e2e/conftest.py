@@ -18,6 +18,7 @@ from tests.support.browsers import (  # noqa: F401
     check_both_widths,
     is_csp_violation,
     log_in,
+    wait_for_open_requests,
 )
 
 
@@ -38,6 +39,7 @@ def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
     context.set_default_timeout(5000)
     yield context
     context.close()
+    wait_for_open_requests(live_server)
 
 
 @pytest.fixture

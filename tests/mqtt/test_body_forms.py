@@ -1,13 +1,12 @@
 """Every body form of POST /api/telemetry/ works over MQTT, from paho and mosquitto_pub."""
 
-import subprocess
 from datetime import UTC, datetime
 
 import orjson
 import pytest
 
 from telemetry.models import Reading
-from tests.support.mqtt import wait_handled
+from tests.support.mqtt import mosquitto, wait_handled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,30 +46,17 @@ def test_each_body_form_is_stored_like_the_http_api(mqtt_device, mqtt_token, con
 
 def test_a_reading_from_mosquitto_pub_is_stored(mqtt_device, mqtt_token, broker, ingest_thread):
     worker = ingest_thread().worker
-    subprocess.run(
-        [
-            "mosquitto_pub",
-            "-h",
-            broker.host,
-            "-p",
-            str(broker.port),
-            "-V",
-            "5",
-            "-q",
-            "1",
-            "-u",
-            str(mqtt_device.pk),
-            "-P",
-            mqtt_token,
-            "-t",
-            f"devices/{mqtt_device.pk}/telemetry",
-            "-m",
-            '{"ts": 1769857200000, "values": {"level": 7}}',
-        ],
-        check=True,
-        timeout=10,
-        capture_output=True,
+    publish = mosquitto(
+        "mosquitto_pub",
+        broker,
+        mqtt_device,
+        mqtt_token,
+        "-t",
+        f"devices/{mqtt_device.pk}/telemetry",
+        "-m",
+        '{"ts": 1769857200000, "values": {"level": 7}}',
     )
+    assert publish.wait(10) == 0, publish.communicate()
     wait_handled(worker, 1)
 
     assert stored(mqtt_device) == [("level", 7.0)]

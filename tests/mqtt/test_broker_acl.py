@@ -1,11 +1,9 @@
 """At the broker a device may publish to its own topic only, and read nothing."""
 
-import subprocess
-
 import pytest
 
 from devices.services import device_create
-from tests.support.mqtt import wait_handled
+from tests.support.mqtt import mosquitto, wait_handled
 
 pytestmark = pytest.mark.django_db
 
@@ -44,31 +42,18 @@ def test_a_device_cannot_publish_to_any_other_topic(mqtt_device, mqtt_token, con
 
 def test_mosquitto_pub_to_another_devices_topic_is_refused(mqtt_device, mqtt_token, other_device_and_token, broker):
     other_device, _other_token = other_device_and_token
-    result = subprocess.run(
-        [
-            "mosquitto_pub",
-            "-h",
-            broker.host,
-            "-p",
-            str(broker.port),
-            "-V",
-            "5",
-            "-q",
-            "1",
-            "-u",
-            str(mqtt_device.pk),
-            "-P",
-            mqtt_token,
-            "-t",
-            f"devices/{other_device.pk}/telemetry",
-            "-m",
-            "{}",
-        ],
-        timeout=10,
-        capture_output=True,
-        text=True,
+    publish = mosquitto(
+        "mosquitto_pub",
+        broker,
+        mqtt_device,
+        mqtt_token,
+        "-t",
+        f"devices/{other_device.pk}/telemetry",
+        "-m",
+        "{}",
     )
-    assert "Not authorized" in result.stderr
+    _out, stderr = publish.communicate(timeout=10)
+    assert "Not authorized" in stderr
 
 
 def test_a_device_cannot_subscribe_to_telemetry(mqtt_device, mqtt_token, other_device_and_token, connect_device):

@@ -3,7 +3,6 @@ with Debian's mosquitto clients, and ThingsBoard's shared `me` topics kept apart
 device by the iotsite_me plugin."""
 
 import json
-import subprocess
 import time
 
 import orjson
@@ -12,7 +11,7 @@ import pytest
 from devicecomm import services
 from devicecomm.models import Attribute, Command
 from devices.services import device_create
-from tests.support.mqtt import wait_until
+from tests.support.mqtt import mosquitto, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,30 +22,6 @@ NOT_AUTHORIZED = 135
 def second_device(user, mqtt_settings, committed):
     with committed():
         return device_create(owner=user, name="Second", type="generic")
-
-
-def mosquitto(command: str, broker, device, token: str, *args: str, timeout: float = 10) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            command,
-            "-h",
-            broker.host,
-            "-p",
-            str(broker.port),
-            "-V",
-            "5",
-            "-q",
-            "1",
-            "-u",
-            str(device.pk),
-            "-P",
-            token,
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_our_own_topics_with_mosquitto_clients(mqtt_device, mqtt_token, broker, api_client, devicecomm_thread):

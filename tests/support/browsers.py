@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +31,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VENDOR_UPLOT = Path(settings.BASE_DIR) / "dashboard" / "static" / "vendor" / "uplot" / "uPlot.iife.min.js"
+
+
+def wait_for_open_requests(live_server, timeout: float = 5.0) -> None:
+    """Let the live server finish the requests a closed page left running.
+
+    Under SQLite the live server's threads share the test's in-memory connection: a
+    request still running when the test ends (a card refresh fired just before the page
+    closed) keeps a statement open, and the flush between tests then fails with
+    "database table is locked"."""
+    threads = getattr(live_server.thread.httpd, "_threads", None) or []
+    deadline = time.monotonic() + timeout
+    for thread in list(threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def log_in(page: Page, *, username: str, password: str = PASSWORD) -> None:

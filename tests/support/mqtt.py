@@ -182,3 +182,28 @@ class IngestProcess:
         if self.process.poll() is None:
             self.process.terminate()
         return self.process.wait(timeout=20)
+
+
+def mosquitto(command: str, broker, device, token: str, *args: str) -> subprocess.Popen:
+    """mosquitto_pub or mosquitto_sub, MQTT 5 at QoS 1, logged in as the device."""
+    return subprocess.Popen(
+        [
+            command,
+            "-h",
+            broker.host,
+            "-p",
+            str(broker.port),
+            "-V",
+            "5",
+            "-q",
+            "1",
+            "-u",
+            str(device.pk),
+            "-P",
+            token,
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
