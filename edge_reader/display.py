@@ -52,6 +52,8 @@ CUT_SHORT_PENALTY = 0.9  # the confidence of a reading from a candidate the fram
 CUT_SHORT_PREFERENCE = 0.25  # and how much a panel seen whole is preferred to it
 FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole ones
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
+RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes the best doubtful
+RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
@@ -186,6 +188,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
     best: PanelReading | None = None
     implausible: Implausible | None = None
+    readings: list[PanelReading] = []
     candidates = _panel_candidates(work, work_colour)
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
@@ -204,10 +207,13 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             continue
         except ReadError:
             continue
+        readings.append(reading)
         if best is None or _preference(reading) > _preference(best):
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
+    if best is not None and _has_rival(best, readings):
+        best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if (
         implausible is not None
         and implausible.cells >= 2
@@ -217,6 +223,30 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     if best is None or best.confidence < MIN_CONFIDENCE:
         raise ReadError("no seven-segment display found")
     return best
+
+
+def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether another part of the photo reads as a different number, nearly as surely.
+
+    Candidates that overlap are the same display seen whole or in part; one elsewhere
+    (printed words under the panel, a second display, a sticker) that also reads leaves
+    it unclear which is the display.
+    """
+    return any(
+        other.text != best.text
+        and other.confidence >= RIVAL_SHARE * best.confidence
+        and _overlap(other.quad, best.quad) < 0.5
+        for other in readings
+    )
+
+
+def _overlap(a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]) -> float:
+    """Shared area of two quads' bounding boxes, as a share of the smaller box."""
+    (ax0, ay0), (ax1, ay1) = np.min(a, axis=0), np.max(a, axis=0)
+    (bx0, by0), (bx1, by1) = np.min(b, axis=0), np.max(b, axis=0)
+    shared = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return float(shared / smaller) if smaller > 0 else 1.0
 
 
 def _preference(reading: PanelReading) -> float:
@@ -400,11 +430,15 @@ class Band:
 
 
 def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
-    ink, cut = _ink_mask(strokes)
+    ink, cut, rim = _ink_mask(strokes)
     tilt = _tilt(ink)
     if tilt:  # corners found a little off: the row still leans
         strokes, ink = _level(strokes, tilt), _level(ink.astype(np.float32), tilt) > 0.5
-    band = _digit_band(ink)
+        rim = _level(rim.astype(np.float32), tilt) > 0.5
+    band = _three_bar_band(ink | rim) or _digit_band(ink)
+    ink = _with_rim_in_band(ink, rim, band)
+    if not ink[band.top : band.bottom].any():
+        raise ReadError("no strokes on the panel")
     penalty = CUT_ROW_PENALTY if _cuts_digits(cut, band) else 1.0
     if not _has_margins(ink, band):
         penalty *= NO_MARGIN_PENALTY  # digits up against the candidate's edge: maybe a piece of the panel
@@ -466,26 +500,47 @@ def _has_margins(ink: np.ndarray, band: Band) -> bool:
     )
 
 
-def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
     """Stroke pixels, without specks and without whatever touches the panel's edge.
 
-    Also the rows (top, bottom) of the marks dropped at the left and right edges.
+    Also the rows (top, bottom) of the marks dropped at the left and right edges, and the
+    marks dropped at the top and bottom edges only (digits that fill a tight panel).
     """
     ink = (strokes > 0.45).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height, width = ink.shape
     keep = np.zeros(count, bool)
+    rim = np.zeros(count, bool)
     cut: list[tuple[int, int]] = []
     for label in range(1, count):
         x, y, w, h, area = stats[label]
-        touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
+        at_side = x == 0 or x + w == width
+        at_top_or_bottom = y == 0 or y + h == height
         # A long flat line is the panel's frame or a reflection's edge: no segment is
         # wider than a digit is tall.
         rule = w > 0.8 * height and h < 0.25 * w
-        keep[label] = area >= 10 and not touches_edge and not rule
-        if (x == 0 or x + w == width) and area >= 10:
+        keep[label] = area >= 10 and not at_side and not at_top_or_bottom and not rule
+        rim[label] = area >= 10 and at_top_or_bottom and not at_side and not rule and w < 0.8 * height
+        if at_side and area >= 10:
             cut.append((int(y), int(y + h)))
-    return keep[labels], cut
+    return keep[labels], cut, rim[labels]
+
+
+def _with_rim_in_band(ink: np.ndarray, rim: np.ndarray, band: Band) -> np.ndarray:
+    """The ink, with the marks at the top or bottom edge that lie within the digit row.
+
+    A panel cut tight round its digits (or digits joined to the edge by a reflection)
+    touches them: they are digits, not the frame, when they keep to the row's rows.
+    """
+    if not rim.any():
+        return ink
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rim.astype(np.uint8), connectivity=8)
+    slack = 0.1 * band.height
+    inside = np.zeros(count, bool)
+    for label in range(1, count):
+        _, y, _, h, _ = stats[label]
+        inside[label] = y >= band.top - slack and y + h <= band.bottom + slack
+    return ink | inside[labels]
 
 
 def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
@@ -509,28 +564,53 @@ def _digit_band(ink: np.ndarray) -> Band:
         raise ReadError("no strokes on the panel")
     band = _band_at(profile, BAND_SHARE, ink.shape[0] // 12)
     if band.height > TALL_BAND * ink.shape[0]:
-        band = _bar_band(ink) or _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
+        band = _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
     if band.height < MIN_DIGIT_HEIGHT:
         raise ReadError("strokes too small to be digits")
     return band
 
 
-def _bar_band(ink: np.ndarray) -> Band | None:
-    """The rows from the digits' top bars to their bottom bars, or None without both.
+def _three_bar_band(ink: np.ndarray) -> Band | None:
+    """The digit row from its three levels of horizontal bars (top, middle, bottom), or None.
 
-    Vertical specks, a frame's side or a reflection's edge run through every row, but
-    only the digits' horizontal segments make bars: the top and bottom ones bound the row.
+    Seven-segment digits put their horizontal segments at three evenly spaced heights,
+    the same for every digit of the row: no frame, speck or reflection does.
     """
-    stroke = _stroke_width(ink, ink.shape[0] // 2)
-    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, int(2 * stroke) | 1), np.uint8))
-    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
-    if profile.max(initial=0) < 3 * stroke:
+    height = ink.shape[0]
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, height // 8 | 1), np.uint8))
+    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 5))[:, 0]
+    floor = max(0.15 * float(profile.max(initial=0)), 2.0 * (height // 8))
+    padded = np.concatenate([[0.0], profile, [0.0]])  # a bar at the panel's edge still peaks
+    peaks = [
+        row
+        for row in range(height)
+        if profile[row] >= floor and padded[row + 1] >= padded[row] and padded[row + 1] > padded[row + 2]
+    ]
+    best: tuple[float, int, int] | None = None
+    for i, top in enumerate(peaks):
+        for bottom in peaks[i + 1 :]:
+            span = bottom - top
+            if span < MIN_DIGIT_HEIGHT:
+                continue
+            middle = max(
+                (row for row in peaks if abs(row - (top + bottom) / 2) <= 0.1 * span),
+                key=lambda row: profile[row],
+                default=None,
+            )
+            if middle is None:
+                continue
+            score = float(profile[top] + profile[middle] + profile[bottom])
+            if best is None or score > best[0]:
+                best = (score, top, bottom)
+    if best is None:
         return None
-    runs = _runs(profile > 0.25 * profile.max(), max_gap=1)
-    if len(runs) < 2:
-        return None
-    band = Band(runs[0][0], runs[-1][1])
-    return band if band.height <= TALL_BAND * ink.shape[0] else None
+    _, top, bottom = best
+    # Out to where each outer bar fades: half its peak.
+    while top > 0 and profile[top - 1] > 0.5 * profile[best[1]]:
+        top -= 1
+    while bottom < height - 1 and profile[bottom + 1] > 0.5 * profile[best[2]]:
+        bottom += 1
+    return Band(top, bottom + 1)
 
 
 def _band_at(profile: np.ndarray, share: float, max_gap: int) -> Band:

@@ -3,17 +3,24 @@ the panel cut short by the photo, faint unlit segments, worn segments."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 import pytest
 
 from edge_reader.display import (
     Band,
     Cell,
-    _bar_band,
+    PanelReading,
     _decide_digit,
     _frame_mark,
+    _has_rival,
+    _ink_mask,
     _keep_the_lit_point,
     _split_ratio,
+    _three_bar_band,
+    _with_rim_in_band,
     read_display,
 )
 from edge_reader.result import ReadError
@@ -87,17 +94,61 @@ def test_of_several_decimal_points_the_clearly_strongest_is_the_lit_one():
     assert [cell.point for cell in alike] == [True, True]
 
 
+def _eights(height: int, width: int, top: int, bottom: int) -> np.ndarray:
+    """Ink of three 8s from row `top` to `bottom`, strokes 8 pixels thick."""
+    ink = np.zeros((height, width), bool)
+    middle = (top + bottom) // 2 - 4
+    for left in (40, 140, 240):
+        ink[top:bottom, left : left + 8] = True
+        ink[top:bottom, left + 52 : left + 60] = True
+        for row in (top, middle, bottom - 8):
+            ink[row : row + 8, left : left + 60] = True
+    return ink
+
+
 def test_the_digit_row_runs_from_the_top_bars_to_the_bottom_bars():
-    ink = np.zeros((160, 400), bool)
+    ink = _eights(160, 400, 30, 130)
     ink[:, 380:386] = True  # the frame's side, through every row
-    for left in (40, 140, 240):  # three 8s, rows 30 to 130
-        ink[30:130, left : left + 8] = True
-        ink[30:130, left + 52 : left + 60] = True
-        for top in (30, 76, 122):
-            ink[top : top + 8, left : left + 60] = True
-    band = _bar_band(ink)
-    assert band is not None and abs(band.top - 30) <= 1 and abs(band.bottom - 130) <= 1
-    assert _bar_band(ink[:, 370:]) is None  # no bars: no row
+    ink[5:12, 20:60] = True  # a speck of glare above the row
+    band = _three_bar_band(ink)
+    assert band is not None and abs(band.top - 30) <= 2 and abs(band.bottom - 130) <= 2
+    assert _three_bar_band(ink[:, 370:]) is None  # no bars: no row
+    without_middle = ink.copy()
+    without_middle[76:84] = False
+    assert _three_bar_band(without_middle) is None  # two levels of bars are no digit row
+
+
+def test_digits_that_touch_a_tight_panels_edge_are_kept_and_the_frame_is_not():
+    strokes = _eights(100, 400, 0, 100).astype(np.float32)  # the digits fill the panel
+    strokes[:, 392:] = 1.0  # the frame's side
+    ink, cut, rim = _ink_mask(strokes)
+    assert not ink.any()  # everything touches an edge
+    band = _three_bar_band(ink | rim)
+    assert band is not None and band.height >= 95
+    kept = _with_rim_in_band(ink, rim, band)
+    assert kept[:, :300].sum() == _eights(100, 400, 0, 100)[:, :300].sum()
+    assert not kept[:, 392:].any() and cut  # the side that runs off is no digit
+
+
+def test_a_number_read_elsewhere_in_the_photo_makes_the_best_reading_doubtful():
+    panel = PanelReading("112.07", 0.6, 5, quad=((0, 0), (500, 0), (500, 120), (0, 120)))
+    inside = PanelReading("12.07", 0.4, 4, quad=((100, 10), (500, 10), (500, 110), (100, 110)))
+    words = PanelReading("81", 0.7, 2, quad=((180, 240), (300, 240), (300, 280), (180, 280)))
+    assert _has_rival(words, [panel, inside, words])
+    assert not _has_rival(panel, [panel, inside])  # the same display, seen in part
+    assert not _has_rival(panel, [panel, replace(words, confidence=0.2)])  # far less sure
+
+
+def test_printed_words_under_a_panel_are_not_read_as_a_confident_number():
+    style = replace(PUMP, positions=4)
+    drawn = draw_display("12.07", style, Camera(size=(1280, 720), panel_width=0.9, center=(0.5, 0.35)))
+    image = drawn.image.copy()
+    cv2.putText(image, "LITRES", (420, 640), cv2.FONT_HERSHEY_DUPLEX, 3.0, (30, 30, 30), 9)
+    try:
+        reading = read_display(image, {"kind": "seven_segment"})
+    except ReadError:
+        return
+    assert reading.details["text"] == "12.07" or reading.confidence < 0.5
 
 
 def test_without_a_clear_gap_the_split_is_half_the_lit_level():
