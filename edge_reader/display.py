@@ -36,6 +36,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge_reader import digit_cells
 from edge_reader.calibration import is_finite_number
 from edge_reader.images import ImageLike, load_image
 from edge_reader.result import ReadError, Reading
@@ -72,6 +73,12 @@ REPAIRED_MARGIN = 0.5  # the most a repaired digit counts as clear
 REPAIR_PENALTY = 0.8  # and the confidence of a reading with one
 UNLIT_POINT_LEAD = 1.25  # the lit decimal point is this much stronger than the faint unlit ones
 POINT_CHOICE_PENALTY = 0.9  # the confidence of a reading whose lit point was told from unlit ones
+SURE_CELL = 0.95  # the learned judge's probability that reads a cell whose segments spell nothing
+LEARNED_ONLY_PENALTY = 0.85  # and the confidence of a reading with such a digit
+DOUBTING_CELL = 0.8  # the learned judge this sure of another answer than the segments' doubts the reading
+DISAGREEMENT_PENALTY = 0.75  # by this much
+AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
+AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -136,6 +143,7 @@ class PanelReading:
     cells: int  # digits read
     quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
     cut_short: bool = False  # the candidate runs off the frame
+    agreement: float = 0.0  # the learned judge's least sureness of the digits read, 0 if it differs on one
 
 
 class Implausible(ReadError):
@@ -449,7 +457,7 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     shear = _slant(strokes, band)
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
     reading = _read_row(strokes, ink, band, options)
-    return PanelReading(reading.text, reading.confidence * penalty, reading.cells)
+    return replace(reading, confidence=reading.confidence * penalty)
 
 
 def _tilt(ink: np.ndarray) -> float:
@@ -697,7 +705,11 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     if lit_level < MIN_LIT_LEVEL:
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
-    for cell, cell_scores in zip(cells, scores, strict=False):
+    agreements: list[float] = []
+    verdicts = digit_cells.classify(
+        np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
+    )
+    for cell, cell_scores, (learned, sureness) in zip(cells, scores, verdicts, strict=True):
         if cell.kind == "minus":
             character, margin = "-", 1.0
         else:
@@ -707,11 +719,25 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                     penalty *= REPAIR_PENALTY  # read as the nearest digit: one segment unclear
                     margin = -margin
             except Implausible:
-                if not _at_row_end(cell, cells):
+                if learned.isdigit() and sureness >= SURE_CELL:
+                    # The segments spell nothing, but the cell as a whole is plainly this
+                    # digit (a 7 with a bent leg, a worn bar the probes miss).
+                    character, margin = learned, 0.0
+                    penalty *= LEARNED_ONLY_PENALTY
+                elif not _at_row_end(cell, cells):
                     raise
-                # The panel's border or a reflection at the end of the row: not a digit.
-                penalty *= EDGE_MARK_PENALTY
-                continue
+                else:
+                    # The panel's border or a reflection at the end of the row: not a digit.
+                    penalty *= EDGE_MARK_PENALTY
+                    continue
+            agreements.append(sureness if learned == character else 0.0)
+            if learned != character and sureness >= DOUBTING_CELL:
+                if learned == "x" and len(cells) >= 3 and cell in (cells[0], cells[-1]):
+                    # A mark at the end of the row that only looks like segments: the
+                    # panel's border, a reflection's edge.
+                    penalty *= EDGE_MARK_PENALTY
+                    continue
+                penalty *= DISAGREEMENT_PENALTY  # the two judges differ: one of them is wrong
         if character == " ":  # a blank position: only before the number
             if characters and characters[-1] != " ":
                 raise Implausible("implausible reading: a blank position inside the number", len(cells))
@@ -733,6 +759,10 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise Implausible(f"implausible reading: {text!r} is not a number", len(cells))
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
+    agreement = min(agreements) if agreements else 0.0
+    if agreement >= AGREED:
+        # Both judges, the segments and the learned one, read every digit alike.
+        confidence *= AGREEMENT_BONUS
     if sum(c.isdigit() for c in text) == 1:
         # One digit alone is weak evidence of a display: a letter, a piece of a digit or a
         # mark on the housing reads as one as easily. Reported, but below the default
@@ -740,7 +770,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         confidence = min(confidence * 0.85, LONE_DIGIT_CAP)
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
-    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
+    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text), agreement=agreement)
 
 
 def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
@@ -818,7 +848,7 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
             cells.append(Cell(start, end, "minus"))
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
-    cells = _split_wide(cells, height)
+    cells = _split_wide(cells, height, columns)
     # The panel's frame at either end of the row: a bar running past the digits' top and
     # bottom. Dropped, at a price.
     while len(cells) > 1 and _frame_mark(cells[-1], ink, band):
@@ -861,18 +891,27 @@ def _gap_after_minus(cells: list[Cell], height: int) -> float:
     return gap
 
 
-def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
-    """Split cells that hold two digits run together (tight spacing, blur)."""
-    widths = [c.right - c.left for c in cells if c.kind == "digit"]
-    if not widths:
-        return cells
-    usual = float(np.median(widths))
+def _split_wide(cells: list[Cell], height: int, columns: np.ndarray | None = None) -> list[Cell]:
+    """Split cells that hold digits run together (tight spacing, blur, a reflection between).
+
+    A cell wider than a digit can be is parted into as many digits as the row's usual
+    digit width makes it, each cut at the emptiest column near the even split.
+    """
+    single = [c.right - c.left for c in cells if c.kind == "digit" and c.right - c.left <= 0.95 * height]
+    usual = float(np.median(single)) if single else 0.6 * height
     split: list[Cell] = []
     for cell in cells:
         width = cell.right - cell.left
-        if cell.kind == "digit" and width > 1.6 * usual and width > 0.9 * height:
-            parts = int(round(width / (usual * 1.2)))
+        if cell.kind == "digit" and width > 0.9 * height and (width > 1.6 * usual or width > 0.95 * height):
+            parts = max(2, int(round(width / (usual * 1.2))))
             edges = np.linspace(cell.left, cell.right, parts + 1).astype(int)
+            if columns is not None:
+                reach = max(1, int(0.15 * width / parts))
+                for index in range(1, parts):
+                    start = max(cell.left + 1, edges[index] - reach)
+                    stop = min(cell.right - 1, edges[index] + reach + 1)
+                    if stop > start:
+                        edges[index] = start + int(np.argmin(columns[start:stop]))
             split += [Cell(int(a), int(b), "digit") for a, b in zip(edges[:-1], edges[1:], strict=False)]
         else:
             split.append(cell)
@@ -880,11 +919,18 @@ def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
 
 
 def _stroke_width(rows: np.ndarray, height: int) -> float:
+    """Twice the typical distance from a stroke's middle line to its edge.
+
+    Measured on the middle lines (the ridges of the distance to the background), where
+    each stroke counts by its length: a blot of glare or the frame's thick side has a
+    short middle line, and does not pass for the digits' strokes.
+    """
     distance = cv2.distanceTransform(rows.astype(np.uint8), cv2.DIST_L2, 3)
-    inside = distance[rows]
+    ridge = rows.astype(bool) & (distance >= 1.0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    inside = distance[ridge]
     if inside.size == 0:
         return 0.12 * height
-    return float(max(2.0 * np.percentile(inside, 90), 0.06 * height))
+    return float(max(2.0 * np.percentile(inside, 60), 0.06 * height))
 
 
 def _digit_width(cells: list[Cell], height: int) -> float:
