@@ -6,7 +6,7 @@ learned judge looks at the whole cell at once: a 24x16 copy of the cell's stroke
 that answers a digit, a blank position or "not a digit". It was trained only on cells
 drawn by `edge_reader/train_digit_cells.py` (fixed seed): segment shapes and thickness,
 worn and faint unlit segments, slant, blur, noise, loose and tight cell boxes, printed
-letters and stray marks. The weights (`digit_cells.npz`, some 30 kB) ship beside it.
+letters and stray marks. The weights (`digit_cells.npz`, about 70 kB) ship beside it.
 """
 
 from __future__ import annotations
