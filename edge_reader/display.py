@@ -55,6 +55,8 @@ FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole o
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
 RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes the best doubtful
 RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
+PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
+PIECE_PENALTY = 0.6  # the confidence of a reading within a candidate that reads more digits
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
@@ -220,8 +222,15 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
+    if best is not None and best.agreement >= AGREED:
+        # Both judges, the segments and the learned one, read every digit alike. Given to
+        # the chosen reading only: ranked by it, a view that misses the point or the sign,
+        # whose digits the judge confirms as readily, could win over the whole reading.
+        best = replace(best, confidence=min(1.0, best.confidence * AGREEMENT_BONUS))
     if best is not None and _has_rival(best, readings):
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
+    if best is not None and _piece_of_longer_reading(best, readings):
+        best = replace(best, confidence=best.confidence * PIECE_PENALTY)
     if (
         implausible is not None
         and implausible.cells >= 2
@@ -246,6 +255,26 @@ def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
         and _overlap(other.quad, best.quad) < 0.5
         for other in readings
     )
+
+
+def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether the best reading lies within a candidate that reads more digits before the point.
+
+    A candidate cut through the panel (a reflection's edge, a segment's border) reads a
+    piece of the number, often more clearly than the whole: the larger view's longer
+    reading says a piece is what it is.
+    """
+    return any(
+        _whole_digits(other.text) > _whole_digits(best.text)
+        and other.confidence >= PIECE_SHARE * best.confidence
+        and _overlap(best.quad, other.quad) >= 0.8
+        for other in readings
+    )
+
+
+def _whole_digits(text: str) -> int:
+    """Digits before the point: a piece cut from the left loses some, marks at the right end add none."""
+    return sum(character.isdigit() for character in text.split(".")[0])
 
 
 def _overlap(a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]) -> float:
@@ -572,10 +601,28 @@ def _digit_band(ink: np.ndarray) -> Band:
         raise ReadError("no strokes on the panel")
     band = _band_at(profile, BAND_SHARE, ink.shape[0] // 12)
     if band.height > TALL_BAND * ink.shape[0]:
-        band = _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
+        band = _bar_band(ink) or _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
     if band.height < MIN_DIGIT_HEIGHT:
         raise ReadError("strokes too small to be digits")
     return band
+
+
+def _bar_band(ink: np.ndarray) -> Band | None:
+    """The rows from the digits' top bars to their bottom bars, or None without both.
+
+    Vertical specks, a frame's side or a reflection's edge run through every row, but
+    only the digits' horizontal segments make bars: the top and bottom ones bound the row.
+    """
+    stroke = _stroke_width(ink, ink.shape[0] // 2)
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, int(2 * stroke) | 1), np.uint8))
+    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
+    if profile.max(initial=0) < 3 * stroke:
+        return None
+    runs = _runs(profile > 0.25 * profile.max(), max_gap=1)
+    if len(runs) < 2:
+        return None
+    band = Band(runs[0][0], runs[-1][1])
+    return band if band.height <= TALL_BAND * ink.shape[0] else None
 
 
 def _three_bar_band(ink: np.ndarray) -> Band | None:
@@ -760,10 +807,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
     agreement = min(agreements) if agreements else 0.0
-    if agreement >= AGREED:
-        # Both judges, the segments and the learned one, read every digit alike.
-        confidence *= AGREEMENT_BONUS
     if sum(c.isdigit() for c in text) == 1:
+        agreement = 0.0  # a lone digit stays below the threshold, confirmed or not
         # One digit alone is weak evidence of a display: a letter, a piece of a digit or a
         # mark on the housing reads as one as easily. Reported, but below the default
         # threshold the server stores at.
@@ -789,10 +834,16 @@ def _mark_decimal_points(
     its digit still shows as columns beyond the digit's right edge.
     """
     height = band.height
+    # A lit 1 may stop short of the row's baseline, where its point sits: the other
+    # digits' bottoms place the baseline under it.
+    bottoms = [_cell_box(ink, cell, band)[3] for cell in cells if cell.kind == "digit"]
+    baseline = float(np.median(bottoms)) if bottoms else 0.0
     for cell, after in zip(cells, cells[1:], strict=False):
         if cell.kind == "minus":
             continue
         bottom = _cell_box(ink, cell, band)[3]  # the row may lean a little: the digit's own baseline
+        if cell.kind == "one":
+            bottom = int(max(bottom, baseline))
         base0, base1 = int(bottom - 0.2 * height), min(ink.shape[0], int(bottom + 0.08 * height) + 1)
         above0 = int(bottom - 0.45 * height)
         x0, x1 = cell.right, after.left

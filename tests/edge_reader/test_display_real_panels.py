@@ -18,6 +18,8 @@ from edge_reader.display import (
     _has_rival,
     _ink_mask,
     _keep_the_lit_point,
+    _mark_decimal_points,
+    _piece_of_longer_reading,
     _split_ratio,
     _three_bar_band,
     _with_rim_in_band,
@@ -164,3 +166,29 @@ def test_a_bar_running_past_the_digit_row_is_the_panels_frame():
     assert _frame_mark(Cell(180, 186, "one"), ink, band)
     assert not _frame_mark(Cell(100, 106, "one"), ink, band)
     assert not _frame_mark(Cell(0, 70, "digit"), ink, band)  # too wide: two digits run together, not a frame
+
+
+def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
+    whole = PanelReading("148.00", 0.35, 5, quad=((0, 60), (500, 60), (500, 190), (0, 190)))
+    piece = PanelReading("48.00", 0.7, 4, quad=((90, 65), (490, 65), (490, 185), (90, 185)))
+    assert _piece_of_longer_reading(piece, [whole, piece])
+    # Stray marks after the number add no whole digits: the same number, seen whole.
+    trailing = replace(whole, text="48.007")
+    assert not _piece_of_longer_reading(piece, [trailing, piece])
+    # A far less sure longer reading (a speck read as a leading digit) is no evidence.
+    assert not _piece_of_longer_reading(piece, [replace(whole, confidence=0.1), piece])
+
+
+def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
+    ink = np.zeros((120, 300), bool)
+    band = Band(10, 110)
+    ink[15:85, 90:100] = True  # a lit 1, short of the row
+    for left in (150, 230):  # two 0s down to the baseline
+        ink[10:110, left : left + 10] = True
+        ink[10:110, left + 50 : left + 60] = True
+        ink[10:20, left : left + 60] = True
+        ink[100:110, left : left + 60] = True
+    ink[101:110, 113:124] = True  # the point, on the baseline after the 1
+    cells = [Cell(90, 100, "one"), Cell(150, 210, "digit"), Cell(230, 290, "digit")]
+    _mark_decimal_points(ink, cells, band, stroke=10.0)
+    assert [cell.point for cell in cells] == [True, False, False]
