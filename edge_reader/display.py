@@ -258,18 +258,24 @@ def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
 
 
 def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
-    """Whether the best reading lies within a candidate that reads more digits before the point.
+    """Whether the best reading lies within a view that reads more digits before the point.
 
+    The longer reading must end in the best one's digits (a piece cut from the left).
     A candidate cut through the panel (a reflection's edge, a segment's border) reads a
     piece of the number, often more clearly than the whole: the larger view's longer
     reading says a piece is what it is.
     """
     return any(
         _whole_digits(other.text) > _whole_digits(best.text)
+        and _integer_part(other.text).endswith(_integer_part(best.text))
         and other.confidence >= PIECE_SHARE * best.confidence
         and _overlap(best.quad, other.quad) >= 0.8
         for other in readings
     )
+
+
+def _integer_part(text: str) -> str:
+    return "".join(character for character in text.split(".")[0] if character.isdigit())
 
 
 def _whole_digits(text: str) -> int:

@@ -177,6 +177,8 @@ def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
     assert not _piece_of_longer_reading(piece, [trailing, piece])
     # A far less sure longer reading (a speck read as a leading digit) is no evidence.
     assert not _piece_of_longer_reading(piece, [replace(whole, confidence=0.1), piece])
+    # A longer reading that does not end in the piece's digits is another reading, not its whole.
+    assert not _piece_of_longer_reading(piece, [replace(whole, text="477"), piece])
 
 
 def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
