@@ -11,6 +11,10 @@ at the dial centre; printed digits and ticks stand apart from it. So:
    weighted by radius, around the strongest direction. A tail stops short of the tip,
    so it never enters this set; digits the pointer runs over join the blob but sit
    beside the tip and weigh little.
+4. The tip is seen from the pointer's own pivot (the centroid of its part near the
+   centre, which lies on its axis wherever the centre was guessed), and the pointer is
+   placed on its axis of mirror symmetry through that pivot. A blob that is not
+   mirror-symmetric has print, a shadow or a reflection merged into it: no confidence.
 
 The cue whose blob is most pointer-like (long, narrow in angle, contrasted) wins; a red
 blob is preferred when it is nearly as good, since faces and digits are seldom red.
@@ -25,16 +29,20 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-MASS_RADIUS = 48  # pixels: the dial's radius in the resampled square
+MASS_RADIUS = 64  # pixels: the dial's radius in the resampled square
 HUB_SHARE = 0.15  # the hub: a blob touching this share of the radius belongs to the pointer
 TIP_SHARE = 0.9  # pixels beyond this share of the blob's reach make the tip
+PIVOT_SHARE = 0.4  # the pointer's part within this share of the radius holds its pivot
 MIN_REACH = 0.3  # a pointer reaches at least this share of the dial radius
 MIN_CUE_CONTRAST = 25.0  # levels between the face and the pointer-like end of a cue
 SLIM_AREA = 0.2  # share of the dial a pointer's blob covers at most, without doubt
 MAX_AREA = 0.5  # and with no confidence left
 AXIS_DISAGREEMENT = 20.0  # degrees between the tip's direction and the pointer's axis: not one straight pointer
-AXIS_DOUBT = 15.0  # degrees between the two at which no confidence is left
-THIN_MARK = 5  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
+AXIS_DOUBT = 30.0  # degrees between the axis and the tip seen from the pivot at which no confidence is left
+MIRROR_AGREEMENT = 3.0  # degrees: the axis of mirror symmetry this near the tip's direction places the pointer
+SYMMETRIC = 0.95  # share of a pointer's blob that its mirror image about its axis covers, without doubt
+ASYMMETRIC = 0.85  # and with no confidence left
+THIN_MARK = 7  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
 FREED_REACH = 0.5  # an opened blob reaching this far (dial radii) is a pointer on its own
 RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
 
@@ -145,6 +153,7 @@ def _blob_estimate(
     axis_gap = _apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
     if axis is not None and axis_gap < AXIS_DISAGREEMENT:
         tip_angle = (axis + ((tip_angle - axis + 180) % 360 - 180) / 2) % 360
+    seen_from_pivot = _seen_from_pivot(radii, angles, tip_angle)
     # The tip's direction and the direction of the blob's outer half agree on a straight,
     # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
     agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
@@ -153,8 +162,22 @@ def _blob_estimate(
     # A pointer covers a small part of the face; a blob over a large share of it has
     # swallowed a coloured ring, a shadow or a reflection.
     slim = min(1.0, max(0.0, (MAX_AREA - area) / (MAX_AREA - SLIM_AREA)))
+    symmetry = 1.0
+    if seen_from_pivot is not None:
+        from_pivot, pivot = seen_from_pivot
+        if axis is not None:
+            # Both are the pointer's own, whatever the centre: a straight pointer has them agree.
+            axis_gap = _apart(axis, from_pivot)
+        mirrored, symmetry = _mirror_axis(blob, pivot, from_pivot, reach)
+        # The axis a pointer is mirror-symmetric about uses every pixel of it, not its tip
+        # alone; where the two nearly agree it places the pointer more finely.
+        tip_angle = mirrored if _apart(mirrored, from_pivot) < MIRROR_AGREEMENT else from_pivot
     straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT) * max(0.0, 1.0 - print_share)
-    confidence = float(np.clip(score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim * straight, 0.0, 1.0))
+    # A pointer is mirror-symmetric about its axis; a digit, a shadow or a reflection merged
+    # into its blob is not, and drags the tip and the axis aside.
+    symmetric = min(1.0, max(0.0, (symmetry - ASYMMETRIC) / (SYMMETRIC - ASYMMETRIC)))
+    confidence = score * (0.5 + 0.5 * agreement) * (1.0 - spread) * slim * straight * symmetric
+    confidence = float(np.clip(confidence, 0.0, 1.0))
     theta = math.radians(tip_angle)
     tip = (MASS_RADIUS + reach * MASS_RADIUS * math.sin(theta), MASS_RADIUS - reach * MASS_RADIUS * math.cos(theta))
     return score, PointerEstimate(tip_angle, confidence, cue, reach, tip)
@@ -181,6 +204,69 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray)
     if reach < 0.85 * np.percentile(distance[blob], 98) and reach < FREED_REACH:
         return blob
     return kept
+
+
+def _seen_from_pivot(
+    radii: np.ndarray, angles: np.ndarray, tip_angle: float
+) -> tuple[float, tuple[float, float]] | None:
+    """The tip's direction seen from the pointer's own pivot rather than from the dial's centre.
+
+    A photo cut down to a dial is seldom centred on its pivot, and a few pixels off turn
+    the tip's direction by degrees. The pointer is symmetric about its axis, so the
+    centroid of its part near the centre (the hub, the drop's round body, the root of a
+    needle and its tail) lies on that axis wherever the centre was guessed; the tip is
+    the blob's far end seen from there, near the direction found from the centre.
+    """
+    theta = np.radians(angles)
+    xs, ys = radii * np.sin(theta), -radii * np.cos(theta)
+    near = radii < PIVOT_SHARE
+    if near.sum() < 5:
+        return None
+    pivot = (float(xs[near].mean()), float(ys[near].mean()))
+    from_x, from_y = xs - pivot[0], ys - pivot[1]
+    distances = np.hypot(from_x, from_y)
+    directions = np.degrees(np.arctan2(from_x, -from_y)) % 360
+    reach = float(np.percentile(distances, 98))
+    far = (distances > TIP_SHARE * reach) & (np.abs((directions - tip_angle + 180) % 360 - 180) < 35)
+    if far.sum() < 3:
+        return None
+    weights = distances[far]
+    tip_x, tip_y = float((from_x[far] * weights).sum()), float((from_y[far] * weights).sum())
+    return math.degrees(math.atan2(tip_x, -tip_y)) % 360, pivot
+
+
+def _mirror_axis(blob: np.ndarray, pivot: tuple[float, float], direction: float, reach: float) -> tuple[float, float]:
+    """The pointer's axis of mirror symmetry through its pivot, within 10° of `direction`, and how
+    symmetric the blob is about it (1: its mirror image covers it exactly).
+
+    The blob is unwrapped around the pivot; each candidate axis is scored by how much of the
+    blob on one side meets the blob on the other, ring by ring, out to 60° either side.
+    """
+    step = 0.5  # degrees
+    count = int(360 / step)
+    theta = np.radians(np.arange(count) * step)
+    radii = np.linspace(0.12, reach, 24, dtype=np.float32) * MASS_RADIUS
+    map_x = (MASS_RADIUS + pivot[0] * MASS_RADIUS + np.sin(theta)[:, None] * radii[None, :]).astype(np.float32)
+    map_y = (MASS_RADIUS + pivot[1] * MASS_RADIUS - np.cos(theta)[:, None] * radii[None, :]).astype(np.float32)
+    polar = cv2.remap(
+        blob.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    polar *= radii[None, :]  # each ring by its length
+    centre = int(round(direction / step))
+    candidates = centre + np.arange(-20, 21)  # ±10°
+    side = np.arange(1, 120)  # ±60° either side of the axis
+    left = polar[(candidates[:, None] + side[None, :]) % count]
+    right = polar[(candidates[:, None] - side[None, :]) % count]
+    matched = (left * right).sum(axis=(1, 2))
+    total = 0.5 * ((left**2).sum(axis=(1, 2)) + (right**2).sum(axis=(1, 2)))
+    best = int(np.argmax(matched))
+    offset = 0.0
+    if 0 < best < len(candidates) - 1:
+        below, at, above = matched[best - 1 : best + 2]
+        curvature = below - 2 * at + above
+        if curvature < 0:
+            offset = 0.5 * (below - above) / curvature
+    return float((candidates[best] + offset) * step) % 360, float(matched[best] / max(total[best], 1e-6))
 
 
 def _axis(radii: np.ndarray, angles: np.ndarray, reach: float, tip_angle: float) -> float | None:

@@ -62,6 +62,7 @@ class GaugeStyle:
     bezel: BGR = (90, 90, 90)
     bezel_width: float = 0.08
     numbers: bool = True
+    number_size: float = 1.0  # a meter's sub-dial prints its digits larger and bolder than a gauge
     red_zone: bool = False
     background: BGR = (150, 160, 170)
 
@@ -127,9 +128,10 @@ def _draw_scale(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeS
         if major and style.numbers:
             text = _label(value)
             scale = r / 160.0 * min(1.0, 2.5 / max(2, len(text))) * min(1.0, 8 / style.major_divisions)
-            width = max(1, int(round(r / 70)))
+            scale *= style.number_size
+            width = max(1, int(round(r / 70 * style.number_size)))
             (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, width)
-            x, y = _point(c, r * 0.68, angle)
+            x, y = _point(c, r * (0.68 if style.number_size <= 1 else 0.62), angle)
             cv2.putText(
                 img,
                 text,
@@ -401,3 +403,64 @@ def random_gauge(
     value = style.min_value + span * float(rng.uniform(margin, 1 - margin))
     calibration = calibration_for(style, scene, known_geometry=known_geometry)
     return draw_gauge(value, style, scene), calibration, value, style
+
+
+# A water meter's sub-dials as its camera sees them: faces, inks and pointers.
+METER_FACES: tuple[BGR, ...] = ((235, 238, 240), (200, 225, 235), (215, 215, 215), (225, 220, 235), (170, 190, 200))
+METER_INKS: tuple[BGR, ...] = ((25, 25, 25), (40, 40, 150), (70, 60, 60))
+METER_POINTERS: tuple[BGR, ...] = ((40, 40, 210), (30, 60, 230), (60, 50, 170), (25, 25, 25), (30, 30, 90))
+
+
+def random_meter_dial(rng: np.random.Generator, side: int | None = None) -> tuple[np.ndarray, float]:
+    """A photo cut down to a meter's sub-dial (full circle, 0 to 10 clockwise from 12) and its value.
+
+    Fat red drops, tapered and arrow pointers, thin dark lines, with a tail or none; large
+    digits and ticks under the pointer; the dial's centre a little off the crop's middle and
+    its rim often cut; glare, blur, uneven light, noise and JPEG.
+    """
+    side = side or int(rng.integers(96, 200))
+    radius = side / 2 * float(rng.uniform(0.85, 1.15))
+    offset = rng.normal(0, 0.04 * side, 2)
+    shape = str(rng.choice(["drop", "drop", "tapered", "arrow", "bar"]))
+    width = {"drop": (0.14, 0.26), "tapered": (0.08, 0.2), "arrow": (0.04, 0.08), "bar": (0.03, 0.07)}[shape]
+    pointer = METER_POINTERS[rng.integers(len(METER_POINTERS))]
+    style = GaugeStyle(
+        min_angle=0.0,
+        sweep=360.0,
+        min_value=0.0,
+        max_value=10.0,
+        unit="",
+        major_divisions=10,
+        minor_per_major=int(rng.choice([1, 2, 5])),
+        face=METER_FACES[rng.integers(len(METER_FACES))],
+        ink=METER_INKS[rng.integers(len(METER_INKS))],
+        needle=pointer,
+        needle_shape=shape,
+        needle_width=float(rng.uniform(*width)),
+        needle_length=float(rng.uniform(0.55, 0.85)),
+        tail_length=float(rng.uniform(0.1, 0.35)) if shape != "drop" and rng.random() < 0.5 else 0.0,
+        hub_radius=float(rng.uniform(0.05, 0.14)),
+        hub=pointer if rng.random() < 0.7 else (60, 60, 60),
+        bezel=tuple(int(v) for v in rng.integers(40, 220, 3)),
+        bezel_width=float(rng.uniform(0.03, 0.12)),
+        numbers=rng.random() < 0.9,
+        number_size=float(rng.uniform(1.4, 2.4)),
+        background=tuple(int(v) for v in rng.integers(60, 230, 3)),
+    )
+    scene = Scene(
+        size=(side, side),
+        center=(side / 2 + float(offset[0]), side / 2 + float(offset[1])),
+        radius=radius,
+        tilt=(float(rng.uniform(-8, 8)), float(rng.uniform(-8, 8))),
+        gradient=float(rng.uniform(0, 0.6)),
+        gradient_angle=float(rng.uniform(0, 360)),
+        glare=float(rng.uniform(0.2, 0.8)) if rng.random() < 0.4 else 0.0,
+        glare_at=(float(rng.uniform(-0.6, 0.6)), float(rng.uniform(-0.6, 0.6))),
+        blur=float(rng.uniform(0.3, 2.0) * side / 150),
+        noise=float(rng.uniform(0, 8)),
+        jpeg_quality=int(rng.integers(40, 90)) if rng.random() < 0.7 else None,
+        exposure=float(rng.uniform(0.6, 1.1)),
+        shadow=float(rng.uniform(0.01, 0.05)) if rng.random() < 0.4 else 0.0,
+    )
+    value = float(rng.uniform(0, 10))
+    return draw_gauge(value, style, scene), value
