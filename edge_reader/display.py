@@ -18,8 +18,10 @@
 5. Digits: runs of inked columns above the baseline are digit cells (a narrow one is a
    1, which sits at the right of its cell), a short one in the middle is a minus sign,
    and a small blob on the baseline in the gap after a digit is its decimal point.
+   Of several points (an LCD shows its unlit ones faintly) the clearly strongest is lit.
    Each segment's stroke strength is compared with the display's lit strokes; the
-   seven on/off states must spell a digit, and an unlit cell is a blank position.
+   seven on/off states must spell a digit (or miss one digit by a single doubtful
+   segment, and every other by more), and an unlit cell is a blank position.
 
 Confidence falls with the least clear segment decision, with ink off the expected
 segments, with a candidate that cuts through the row or hugs the digits, and for a
@@ -34,6 +36,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge_reader import digit_cells
 from edge_reader.calibration import is_finite_number
 from edge_reader.images import ImageLike, load_image
 from edge_reader.result import ReadError, Reading
@@ -50,6 +53,10 @@ CUT_SHORT_PENALTY = 0.9  # the confidence of a reading from a candidate the fram
 CUT_SHORT_PREFERENCE = 0.25  # and how much a panel seen whole is preferred to it
 FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole ones
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
+RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes the best doubtful
+RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
+PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
+PIECE_PENALTY = 0.6  # the confidence of a reading within a candidate that reads more digits
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
 NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this share of the strongest
@@ -62,6 +69,18 @@ NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
 LONE_DIGIT_CAP = 0.45  # the confidence a reading of one digit reaches at most
 TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
+MAX_REPAIRED_MISS = 0.6  # a pattern no digit lights is read as the nearest digit only this close to it
+MIN_REPAIR_LEAD = 0.3  # and only this much closer than to any other digit
+REPAIRED_MARGIN = 0.5  # the most a repaired digit counts as clear
+REPAIR_PENALTY = 0.8  # and the confidence of a reading with one
+UNLIT_POINT_LEAD = 1.25  # the lit decimal point is this much stronger than the faint unlit ones
+POINT_CHOICE_PENALTY = 0.9  # the confidence of a reading whose lit point was told from unlit ones
+SURE_CELL = 0.95  # the learned judge's probability that reads a cell whose segments spell nothing
+LEARNED_ONLY_PENALTY = 0.85  # and the confidence of a reading with such a digit
+DOUBTING_CELL = 0.8  # the learned judge this sure of another answer than the segments' doubts the reading
+DISAGREEMENT_PENALTY = 0.75  # by this much
+AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
+AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -126,6 +145,7 @@ class PanelReading:
     cells: int  # digits read
     quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
     cut_short: bool = False  # the candidate runs off the frame
+    agreement: float = 0.0  # the learned judge's least sureness of the digits read, 0 if it differs on one
 
 
 class Implausible(ReadError):
@@ -178,6 +198,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
     best: PanelReading | None = None
     implausible: Implausible | None = None
+    readings: list[PanelReading] = []
     candidates = _panel_candidates(work, work_colour)
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
@@ -196,10 +217,20 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             continue
         except ReadError:
             continue
+        readings.append(reading)
         if best is None or _preference(reading) > _preference(best):
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
+    if best is not None and best.agreement >= AGREED:
+        # Both judges, the segments and the learned one, read every digit alike. Given to
+        # the chosen reading only: ranked by it, a view that misses the point or the sign,
+        # whose digits the judge confirms as readily, could win over the whole reading.
+        best = replace(best, confidence=min(1.0, best.confidence * AGREEMENT_BONUS))
+    if best is not None and _has_rival(best, readings):
+        best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
+    if best is not None and _piece_of_longer_reading(best, readings):
+        best = replace(best, confidence=best.confidence * PIECE_PENALTY)
     if (
         implausible is not None
         and implausible.cells >= 2
@@ -209,6 +240,56 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     if best is None or best.confidence < MIN_CONFIDENCE:
         raise ReadError("no seven-segment display found")
     return best
+
+
+def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether another part of the photo reads as a different number, nearly as surely.
+
+    Candidates that overlap are the same display seen whole or in part; one elsewhere
+    (printed words under the panel, a second display, a sticker) that also reads leaves
+    it unclear which is the display.
+    """
+    return any(
+        other.text != best.text
+        and other.confidence >= RIVAL_SHARE * best.confidence
+        and _overlap(other.quad, best.quad) < 0.5
+        for other in readings
+    )
+
+
+def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether the best reading lies within a view that reads more digits before the point.
+
+    The longer reading must end in the best one's digits (a piece cut from the left).
+    A candidate cut through the panel (a reflection's edge, a segment's border) reads a
+    piece of the number, often more clearly than the whole: the larger view's longer
+    reading says a piece is what it is.
+    """
+    return any(
+        _whole_digits(other.text) > _whole_digits(best.text)
+        and _integer_part(other.text).endswith(_integer_part(best.text))
+        and other.confidence >= PIECE_SHARE * best.confidence
+        and _overlap(best.quad, other.quad) >= 0.8
+        for other in readings
+    )
+
+
+def _integer_part(text: str) -> str:
+    return "".join(character for character in text.split(".")[0] if character.isdigit())
+
+
+def _whole_digits(text: str) -> int:
+    """Digits before the point: a piece cut from the left loses some, marks at the right end add none."""
+    return sum(character.isdigit() for character in text.split(".")[0])
+
+
+def _overlap(a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]) -> float:
+    """Shared area of two quads' bounding boxes, as a share of the smaller box."""
+    (ax0, ay0), (ax1, ay1) = np.min(a, axis=0), np.max(a, axis=0)
+    (bx0, by0), (bx1, by1) = np.min(b, axis=0), np.max(b, axis=0)
+    shared = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return float(shared / smaller) if smaller > 0 else 1.0
 
 
 def _preference(reading: PanelReading) -> float:
@@ -392,11 +473,15 @@ class Band:
 
 
 def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
-    ink, cut = _ink_mask(strokes)
+    ink, cut, rim = _ink_mask(strokes)
     tilt = _tilt(ink)
     if tilt:  # corners found a little off: the row still leans
         strokes, ink = _level(strokes, tilt), _level(ink.astype(np.float32), tilt) > 0.5
-    band = _digit_band(ink)
+        rim = _level(rim.astype(np.float32), tilt) > 0.5
+    band = _three_bar_band(ink | rim) or _digit_band(ink)
+    ink = _with_rim_in_band(ink, rim, band)
+    if not ink[band.top : band.bottom].any():
+        raise ReadError("no strokes on the panel")
     penalty = CUT_ROW_PENALTY if _cuts_digits(cut, band) else 1.0
     if not _has_margins(ink, band):
         penalty *= NO_MARGIN_PENALTY  # digits up against the candidate's edge: maybe a piece of the panel
@@ -407,7 +492,7 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     shear = _slant(strokes, band)
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
     reading = _read_row(strokes, ink, band, options)
-    return PanelReading(reading.text, reading.confidence * penalty, reading.cells)
+    return replace(reading, confidence=reading.confidence * penalty)
 
 
 def _tilt(ink: np.ndarray) -> float:
@@ -458,26 +543,47 @@ def _has_margins(ink: np.ndarray, band: Band) -> bool:
     )
 
 
-def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
     """Stroke pixels, without specks and without whatever touches the panel's edge.
 
-    Also the rows (top, bottom) of the marks dropped at the left and right edges.
+    Also the rows (top, bottom) of the marks dropped at the left and right edges, and the
+    marks dropped at the top and bottom edges only (digits that fill a tight panel).
     """
     ink = (strokes > 0.45).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height, width = ink.shape
     keep = np.zeros(count, bool)
+    rim = np.zeros(count, bool)
     cut: list[tuple[int, int]] = []
     for label in range(1, count):
         x, y, w, h, area = stats[label]
-        touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
+        at_side = x == 0 or x + w == width
+        at_top_or_bottom = y == 0 or y + h == height
         # A long flat line is the panel's frame or a reflection's edge: no segment is
         # wider than a digit is tall.
         rule = w > 0.8 * height and h < 0.25 * w
-        keep[label] = area >= 10 and not touches_edge and not rule
-        if (x == 0 or x + w == width) and area >= 10:
+        keep[label] = area >= 10 and not at_side and not at_top_or_bottom and not rule
+        rim[label] = area >= 10 and at_top_or_bottom and not at_side and not rule and w < 0.8 * height
+        if at_side and area >= 10:
             cut.append((int(y), int(y + h)))
-    return keep[labels], cut
+    return keep[labels], cut, rim[labels]
+
+
+def _with_rim_in_band(ink: np.ndarray, rim: np.ndarray, band: Band) -> np.ndarray:
+    """The ink, with the marks at the top or bottom edge that lie within the digit row.
+
+    A panel cut tight round its digits (or digits joined to the edge by a reflection)
+    touches them: they are digits, not the frame, when they keep to the row's rows.
+    """
+    if not rim.any():
+        return ink
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rim.astype(np.uint8), connectivity=8)
+    slack = 0.1 * band.height
+    inside = np.zeros(count, bool)
+    for label in range(1, count):
+        _, y, _, h, _ = stats[label]
+        inside[label] = y >= band.top - slack and y + h <= band.bottom + slack
+    return ink | inside[labels]
 
 
 def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
@@ -501,10 +607,71 @@ def _digit_band(ink: np.ndarray) -> Band:
         raise ReadError("no strokes on the panel")
     band = _band_at(profile, BAND_SHARE, ink.shape[0] // 12)
     if band.height > TALL_BAND * ink.shape[0]:
-        band = _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
+        band = _bar_band(ink) or _band_at(profile, 3 * BAND_SHARE, ink.shape[0] // 12)
     if band.height < MIN_DIGIT_HEIGHT:
         raise ReadError("strokes too small to be digits")
     return band
+
+
+def _bar_band(ink: np.ndarray) -> Band | None:
+    """The rows from the digits' top bars to their bottom bars, or None without both.
+
+    Vertical specks, a frame's side or a reflection's edge run through every row, but
+    only the digits' horizontal segments make bars: the top and bottom ones bound the row.
+    """
+    stroke = _stroke_width(ink, ink.shape[0] // 2)
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, int(2 * stroke) | 1), np.uint8))
+    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
+    if profile.max(initial=0) < 3 * stroke:
+        return None
+    runs = _runs(profile > 0.25 * profile.max(), max_gap=1)
+    if len(runs) < 2:
+        return None
+    band = Band(runs[0][0], runs[-1][1])
+    return band if band.height <= TALL_BAND * ink.shape[0] else None
+
+
+def _three_bar_band(ink: np.ndarray) -> Band | None:
+    """The digit row from its three levels of horizontal bars (top, middle, bottom), or None.
+
+    Seven-segment digits put their horizontal segments at three evenly spaced heights,
+    the same for every digit of the row: no frame, speck or reflection does.
+    """
+    height = ink.shape[0]
+    bars = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, height // 8 | 1), np.uint8))
+    profile = cv2.blur(bars.sum(axis=1).astype(np.float32)[:, None], (1, 5))[:, 0]
+    floor = max(0.15 * float(profile.max(initial=0)), 2.0 * (height // 8))
+    padded = np.concatenate([[0.0], profile, [0.0]])  # a bar at the panel's edge still peaks
+    peaks = [
+        row
+        for row in range(height)
+        if profile[row] >= floor and padded[row + 1] >= padded[row] and padded[row + 1] > padded[row + 2]
+    ]
+    best: tuple[float, int, int] | None = None
+    for i, top in enumerate(peaks):
+        for bottom in peaks[i + 1 :]:
+            span = bottom - top
+            if span < MIN_DIGIT_HEIGHT:
+                continue
+            middle = max(
+                (row for row in peaks if abs(row - (top + bottom) / 2) <= 0.1 * span),
+                key=lambda row: profile[row],
+                default=None,
+            )
+            if middle is None:
+                continue
+            score = float(profile[top] + profile[middle] + profile[bottom])
+            if best is None or score > best[0]:
+                best = (score, top, bottom)
+    if best is None:
+        return None
+    _, top, bottom = best
+    # Out to where each outer bar fades: half its peak.
+    while top > 0 and profile[top - 1] > 0.5 * profile[best[1]]:
+        top -= 1
+    while bottom < height - 1 and profile[bottom + 1] > 0.5 * profile[best[2]]:
+        bottom += 1
+    return Band(top, bottom + 1)
 
 
 def _band_at(profile: np.ndarray, share: float, max_gap: int) -> Band:
@@ -564,6 +731,7 @@ class Cell:
     right: int
     kind: str  # "digit", "one" (a narrow 1) or "minus"
     point: bool = False
+    point_strength: float = 0.0  # mean stroke strength of the point's blob
 
 
 def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
@@ -574,7 +742,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     stroke = _stroke_width(ink[band.top : band.bottom], height)
     if stroke > 0.25 * height:
         raise ReadError("marks too thick to be segments")
-    _mark_decimal_points(ink, cells, band, stroke)
+    if _mark_decimal_points(ink, cells, band, stroke, strokes):
+        penalty *= POINT_CHOICE_PENALTY  # the lit point told from faint unlit ones: it may be hidden by its digit
     digit_width = _digit_width(cells, height)
     for cell in cells:
         if cell.kind == "one":
@@ -589,18 +758,39 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     if lit_level < MIN_LIT_LEVEL:
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
-    for cell, cell_scores in zip(cells, scores, strict=False):
+    agreements: list[float] = []
+    verdicts = digit_cells.classify(
+        np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
+    )
+    for cell, cell_scores, (learned, sureness) in zip(cells, scores, verdicts, strict=True):
         if cell.kind == "minus":
             character, margin = "-", 1.0
         else:
             try:
                 character, margin = _decide_digit(cell_scores, lit_level, len(cells), split)
+                if margin < 0:
+                    penalty *= REPAIR_PENALTY  # read as the nearest digit: one segment unclear
+                    margin = -margin
             except Implausible:
-                if not _at_row_end(cell, cells):
+                if learned.isdigit() and sureness >= SURE_CELL:
+                    # The segments spell nothing, but the cell as a whole is plainly this
+                    # digit (a 7 with a bent leg, a worn bar the probes miss).
+                    character, margin = learned, 0.0
+                    penalty *= LEARNED_ONLY_PENALTY
+                elif not _at_row_end(cell, cells):
                     raise
-                # The panel's border or a reflection at the end of the row: not a digit.
-                penalty *= EDGE_MARK_PENALTY
-                continue
+                else:
+                    # The panel's border or a reflection at the end of the row: not a digit.
+                    penalty *= EDGE_MARK_PENALTY
+                    continue
+            agreements.append(sureness if learned == character else 0.0)
+            if learned != character and sureness >= DOUBTING_CELL:
+                if learned == "x" and len(cells) >= 3 and cell in (cells[0], cells[-1]):
+                    # A mark at the end of the row that only looks like segments: the
+                    # panel's border, a reflection's edge.
+                    penalty *= EDGE_MARK_PENALTY
+                    continue
+                penalty *= DISAGREEMENT_PENALTY  # the two judges differ: one of them is wrong
         if character == " ":  # a blank position: only before the number
             if characters and characters[-1] != " ":
                 raise Implausible("implausible reading: a blank position inside the number", len(cells))
@@ -622,14 +812,16 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise Implausible(f"implausible reading: {text!r} is not a number", len(cells))
     text = text.rstrip(".")
     confidence = (0.5 + 0.5 * min(margins)) * penalty
+    agreement = min(agreements) if agreements else 0.0
     if sum(c.isdigit() for c in text) == 1:
+        agreement = 0.0  # a lone digit stays below the threshold, confirmed or not
         # One digit alone is weak evidence of a display: a letter, a piece of a digit or a
         # mark on the housing reads as one as easily. Reported, but below the default
         # threshold the server stores at.
         confidence = min(confidence * 0.85, LONE_DIGIT_CAP)
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
-    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text))
+    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text), agreement=agreement)
 
 
 def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
@@ -639,17 +831,25 @@ def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
     return len(cells) >= 3 and cell in (cells[0], cells[-1]) and narrow
 
 
-def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> None:
+def _mark_decimal_points(
+    ink: np.ndarray, cells: list[Cell], band: Band, stroke: float, strokes: np.ndarray | None = None
+) -> bool:
     """A decimal point: ink on the baseline in the gap after a digit, with nothing above it.
 
     The cells were cut from the rows above the baseline, so a point that blur joins to
     its digit still shows as columns beyond the digit's right edge.
     """
     height = band.height
+    # A lit 1 may stop short of the row's baseline, where its point sits: the other
+    # digits' bottoms place the baseline under it.
+    bottoms = [_cell_box(ink, cell, band)[3] for cell in cells if cell.kind == "digit"]
+    baseline = float(np.median(bottoms)) if bottoms else 0.0
     for cell, after in zip(cells, cells[1:], strict=False):
         if cell.kind == "minus":
             continue
         bottom = _cell_box(ink, cell, band)[3]  # the row may lean a little: the digit's own baseline
+        if cell.kind == "one":
+            bottom = int(max(bottom, baseline))
         base0, base1 = int(bottom - 0.2 * height), min(ink.shape[0], int(bottom + 0.08 * height) + 1)
         above0 = int(bottom - 0.45 * height)
         x0, x1 = cell.right, after.left
@@ -660,6 +860,28 @@ def _mark_decimal_points(ink: np.ndarray, cells: list[Cell], band: Band, stroke:
             mass = int(ink[base0:base1, x0 + start : x0 + end].sum())
             if 0.4 * stroke <= end - start <= 2.5 * stroke and mass >= 0.3 * stroke * stroke:
                 cell.point = True
+                if strokes is not None:
+                    blob = ink[base0:base1, x0 + start : x0 + end]
+                    strength = float(strokes[base0:base1, x0 + start : x0 + end][blob].mean())
+                    cell.point_strength = max(cell.point_strength, strength)
+    return _keep_the_lit_point(cells)
+
+
+def _keep_the_lit_point(cells: list[Cell]) -> bool:
+    """An LCD has a point after every position, and lights one: the unlit ones show faintly.
+
+    Of several points the clearly strongest is the lit one; points about as strong as each
+    other stay, and the reading is refused for its many points. True when unlit points were dropped.
+    """
+    points = [cell for cell in cells if cell.point]
+    if len(points) < 2:
+        return False
+    strengths = sorted((cell.point_strength for cell in points), reverse=True)
+    if strengths[0] < UNLIT_POINT_LEAD * strengths[1]:
+        return False
+    for cell in points:
+        cell.point = cell.point_strength == strengths[0]
+    return True
 
 
 def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
@@ -683,7 +905,7 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
             cells.append(Cell(start, end, "minus"))
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
-    cells = _split_wide(cells, height)
+    cells = _split_wide(cells, height, columns)
     # The panel's frame at either end of the row: a bar running past the digits' top and
     # bottom. Dropped, at a price.
     while len(cells) > 1 and _frame_mark(cells[-1], ink, band):
@@ -726,18 +948,27 @@ def _gap_after_minus(cells: list[Cell], height: int) -> float:
     return gap
 
 
-def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
-    """Split cells that hold two digits run together (tight spacing, blur)."""
-    widths = [c.right - c.left for c in cells if c.kind == "digit"]
-    if not widths:
-        return cells
-    usual = float(np.median(widths))
+def _split_wide(cells: list[Cell], height: int, columns: np.ndarray | None = None) -> list[Cell]:
+    """Split cells that hold digits run together (tight spacing, blur, a reflection between).
+
+    A cell wider than a digit can be is parted into as many digits as the row's usual
+    digit width makes it, each cut at the emptiest column near the even split.
+    """
+    single = [c.right - c.left for c in cells if c.kind == "digit" and c.right - c.left <= 0.95 * height]
+    usual = float(np.median(single)) if single else 0.6 * height
     split: list[Cell] = []
     for cell in cells:
         width = cell.right - cell.left
-        if cell.kind == "digit" and width > 1.6 * usual and width > 0.9 * height:
-            parts = int(round(width / (usual * 1.2)))
+        if cell.kind == "digit" and width > 0.9 * height and (width > 1.6 * usual or width > 0.95 * height):
+            parts = max(2, int(round(width / (usual * 1.2))))
             edges = np.linspace(cell.left, cell.right, parts + 1).astype(int)
+            if columns is not None:
+                reach = max(1, int(0.15 * width / parts))
+                for index in range(1, parts):
+                    start = max(cell.left + 1, edges[index] - reach)
+                    stop = min(cell.right - 1, edges[index] + reach + 1)
+                    if stop > start:
+                        edges[index] = start + int(np.argmin(columns[start:stop]))
             split += [Cell(int(a), int(b), "digit") for a, b in zip(edges[:-1], edges[1:], strict=False)]
         else:
             split.append(cell)
@@ -745,11 +976,18 @@ def _split_wide(cells: list[Cell], height: int) -> list[Cell]:
 
 
 def _stroke_width(rows: np.ndarray, height: int) -> float:
+    """Twice the typical distance from a stroke's middle line to its edge.
+
+    Measured on the middle lines (the ridges of the distance to the background), where
+    each stroke counts by its length: a blot of glare or the frame's thick side has a
+    short middle line, and does not pass for the digits' strokes.
+    """
     distance = cv2.distanceTransform(rows.astype(np.uint8), cv2.DIST_L2, 3)
-    inside = distance[rows]
+    ridge = rows.astype(bool) & (distance >= 1.0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    inside = distance[ridge]
     if inside.size == 0:
         return 0.12 * height
-    return float(max(2.0 * np.percentile(inside, 90), 0.06 * height))
+    return float(max(2.0 * np.percentile(inside, 60), 0.06 * height))
 
 
 def _digit_width(cells: list[Cell], height: int) -> float:
@@ -879,10 +1117,28 @@ def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int, s
     if not lit:
         return " ", margin
     digit = DIGIT_OF_SEGMENTS.get(lit)
-    if digit is None:
+    if digit is not None:
+        return digit, margin
+    # No digit lights exactly these: the digit whose segments the strengths miss least,
+    # if one segment near the split explains the miss and no other digit comes as close.
+    misses = sorted(
+        (sum(_miss(ratios[name], name in segments, split) for name in SEGMENT_NAMES), digit)
+        for segments, digit in DIGIT_OF_SEGMENTS.items()
+        if digit != "-"
+    )
+    (least, nearest), runner_up = misses[0], next(miss for miss, other in misses if other != misses[0][1])
+    if least > MAX_REPAIRED_MISS or runner_up - least < MIN_REPAIR_LEAD:
         shown = "".join(sorted(lit)) or "none"
         raise Implausible(f"implausible reading: lit segments {shown!r} are not a digit", cell_count)
-    return digit, margin
+    # A negative margin marks a digit read as the nearest one, not spelled out.
+    return nearest, -REPAIRED_MARGIN * min(1.0, (runner_up - least) / (2 * MIN_REPAIR_LEAD))
+
+
+def _miss(ratio: float, lit: bool, split: float) -> float:
+    """How far a segment's strength is on the wrong side of the split, 0 on the right side, 1 far off."""
+    if lit:
+        return max(0.0, split - ratio) / split
+    return min(1.0, max(0.0, ratio - split) / (1.0 - split))
 
 
 def _apply_options(text: str, cells: int, options: DisplayOptions, penalty: float) -> tuple[str, float]:

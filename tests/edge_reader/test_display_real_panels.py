@@ -3,10 +3,28 @@ the panel cut short by the photo, faint unlit segments, worn segments."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 import pytest
 
-from edge_reader.display import Band, Cell, _decide_digit, _frame_mark, _split_ratio, read_display
+from edge_reader.display import (
+    Band,
+    Cell,
+    PanelReading,
+    _decide_digit,
+    _frame_mark,
+    _has_rival,
+    _ink_mask,
+    _keep_the_lit_point,
+    _mark_decimal_points,
+    _piece_of_longer_reading,
+    _split_ratio,
+    _three_bar_band,
+    _with_rim_in_band,
+    read_display,
+)
 from edge_reader.result import ReadError
 from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
 
@@ -47,10 +65,92 @@ def test_worn_segments_are_parted_from_unlit_ones_at_the_widest_gap():
     cells = [Cell(0, 10, "digit"), Cell(20, 30, "digit")]
     split = _split_ratio(scores, cells, lit_level=0.95)
     assert 0.15 < split < 0.45
-    assert _decide_digit(scores[0], 0.95, 2, split)[0] == "3"
-    # A fixed half would have left the worn segment unlit: no digit at all.
+    digit, margin = _decide_digit(scores[0], 0.95, 2, split)
+    assert (digit, margin >= 0) == ("3", True)
+    # A fixed half would have left the worn segment unlit: no digit spells that, and
+    # the 3 is only the nearest digit (a negative margin says so).
+    digit, margin = _decide_digit(scores[0], 0.95, 2, 0.5)
+    assert (digit, margin < 0) == ("3", True)
+
+
+def test_a_pattern_near_two_digits_alike_is_no_digit():
+    # 'abdg' lacks c for a 3 and e for a 2: with both equally doubtful, neither is read.
+    scores = {"a": 0.9, "b": 0.9, "c": 0.4, "d": 0.9, "e": 0.4, "f": 0.05, "g": 0.9}
     with pytest.raises(ReadError, match="not a digit"):
-        _decide_digit(scores[0], 0.95, 2, 0.5)
+        _decide_digit(scores, 0.95, 2, 0.5)
+
+
+def test_a_clear_letter_is_never_read_as_its_nearest_digit():
+    clear = {"a": 0.05, "b": 0.95, "c": 0.95, "d": 0.05, "e": 0.95, "f": 0.95, "g": 0.95}  # an H
+    with pytest.raises(ReadError, match="not a digit"):
+        _decide_digit(clear, 0.95, 2, 0.5)
+
+
+def test_of_several_decimal_points_the_clearly_strongest_is_the_lit_one():
+    cells = [Cell(0, 10, "digit", True, 0.45), Cell(20, 30, "digit", True, 0.95), Cell(40, 50, "digit", True, 0.4)]
+    assert _keep_the_lit_point(cells)
+    assert [cell.point for cell in cells] == [False, True, False]
+    # Two points alike: the display shows two, and the reading is refused for it.
+    alike = [Cell(0, 10, "digit", True, 0.9), Cell(20, 30, "digit", True, 0.85)]
+    assert not _keep_the_lit_point(alike)
+    assert [cell.point for cell in alike] == [True, True]
+
+
+def _eights(height: int, width: int, top: int, bottom: int) -> np.ndarray:
+    """Ink of three 8s from row `top` to `bottom`, strokes 8 pixels thick."""
+    ink = np.zeros((height, width), bool)
+    middle = (top + bottom) // 2 - 4
+    for left in (40, 140, 240):
+        ink[top:bottom, left : left + 8] = True
+        ink[top:bottom, left + 52 : left + 60] = True
+        for row in (top, middle, bottom - 8):
+            ink[row : row + 8, left : left + 60] = True
+    return ink
+
+
+def test_the_digit_row_runs_from_the_top_bars_to_the_bottom_bars():
+    ink = _eights(160, 400, 30, 130)
+    ink[:, 380:386] = True  # the frame's side, through every row
+    ink[5:12, 20:60] = True  # a speck of glare above the row
+    band = _three_bar_band(ink)
+    assert band is not None and abs(band.top - 30) <= 2 and abs(band.bottom - 130) <= 2
+    assert _three_bar_band(ink[:, 370:]) is None  # no bars: no row
+    without_middle = ink.copy()
+    without_middle[76:84] = False
+    assert _three_bar_band(without_middle) is None  # two levels of bars are no digit row
+
+
+def test_digits_that_touch_a_tight_panels_edge_are_kept_and_the_frame_is_not():
+    strokes = _eights(100, 400, 0, 100).astype(np.float32)  # the digits fill the panel
+    strokes[:, 392:] = 1.0  # the frame's side
+    ink, cut, rim = _ink_mask(strokes)
+    assert not ink.any()  # everything touches an edge
+    band = _three_bar_band(ink | rim)
+    assert band is not None and band.height >= 95
+    kept = _with_rim_in_band(ink, rim, band)
+    assert kept[:, :300].sum() == _eights(100, 400, 0, 100)[:, :300].sum()
+    assert not kept[:, 392:].any() and cut  # the side that runs off is no digit
+
+
+def test_a_number_read_elsewhere_in_the_photo_makes_the_best_reading_doubtful():
+    panel = PanelReading("112.07", 0.6, 5, quad=((0, 0), (500, 0), (500, 120), (0, 120)))
+    inside = PanelReading("12.07", 0.4, 4, quad=((100, 10), (500, 10), (500, 110), (100, 110)))
+    words = PanelReading("81", 0.7, 2, quad=((180, 240), (300, 240), (300, 280), (180, 280)))
+    assert _has_rival(words, [panel, inside, words])
+    assert not _has_rival(panel, [panel, inside])  # the same display, seen in part
+    assert not _has_rival(panel, [panel, replace(words, confidence=0.2)])  # far less sure
+
+
+def test_printed_words_under_a_panel_are_not_read_as_a_confident_number():
+    style = replace(PUMP, positions=4)
+    drawn = draw_display("12.07", style, Camera(size=(1280, 720), panel_width=0.9, center=(0.5, 0.35)))
+    image = drawn.image.copy()
+    cv2.putText(image, "LITRES", (420, 640), cv2.FONT_HERSHEY_DUPLEX, 3.0, (30, 30, 30), 9)
+    try:
+        reading = read_display(image, {"kind": "seven_segment"})
+    except ReadError:
+        return
+    assert reading.details["text"] == "12.07" or reading.confidence < 0.5
 
 
 def test_without_a_clear_gap_the_split_is_half_the_lit_level():
@@ -66,3 +166,31 @@ def test_a_bar_running_past_the_digit_row_is_the_panels_frame():
     assert _frame_mark(Cell(180, 186, "one"), ink, band)
     assert not _frame_mark(Cell(100, 106, "one"), ink, band)
     assert not _frame_mark(Cell(0, 70, "digit"), ink, band)  # too wide: two digits run together, not a frame
+
+
+def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
+    whole = PanelReading("148.00", 0.35, 5, quad=((0, 60), (500, 60), (500, 190), (0, 190)))
+    piece = PanelReading("48.00", 0.7, 4, quad=((90, 65), (490, 65), (490, 185), (90, 185)))
+    assert _piece_of_longer_reading(piece, [whole, piece])
+    # Stray marks after the number add no whole digits: the same number, seen whole.
+    trailing = replace(whole, text="48.007")
+    assert not _piece_of_longer_reading(piece, [trailing, piece])
+    # A far less sure longer reading (a speck read as a leading digit) is no evidence.
+    assert not _piece_of_longer_reading(piece, [replace(whole, confidence=0.1), piece])
+    # A longer reading that does not end in the piece's digits is another reading, not its whole.
+    assert not _piece_of_longer_reading(piece, [replace(whole, text="477"), piece])
+
+
+def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
+    ink = np.zeros((120, 300), bool)
+    band = Band(10, 110)
+    ink[15:85, 90:100] = True  # a lit 1, short of the row
+    for left in (150, 230):  # two 0s down to the baseline
+        ink[10:110, left : left + 10] = True
+        ink[10:110, left + 50 : left + 60] = True
+        ink[10:20, left : left + 60] = True
+        ink[100:110, left : left + 60] = True
+    ink[101:110, 113:124] = True  # the point, on the baseline after the 1
+    cells = [Cell(90, 100, "one"), Cell(150, 210, "digit"), Cell(230, 290, "digit")]
+    _mark_decimal_points(ink, cells, band, stroke=10.0)
+    assert [cell.point for cell in cells] == [True, False, False]

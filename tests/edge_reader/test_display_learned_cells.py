@@ -1,0 +1,107 @@
+"""The learned digit-cell judge: its committed weights, its training script, and how the
+display reader weighs it against the segments' own reading."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_reader import digit_cells
+from edge_reader.digit_cells import CLASSES, classify, load_weights, probabilities
+from edge_reader.train_digit_cells import labelled_cells
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_committed_weights_are_small_and_load():
+    assert digit_cells.WEIGHTS.stat().st_size < 200_000
+    weights = load_weights()
+    assert weights["w1"].shape == (digit_cells.CELL_HEIGHT * digit_cells.CELL_WIDTH, weights["b1"].size)
+    assert weights["w2"].shape == (weights["b1"].size, len(CLASSES))
+
+
+def test_the_committed_weights_classify_drawn_cells_well():
+    inputs, classes = labelled_cells(np.random.default_rng(2024), 600)
+    predicted = probabilities(inputs).argmax(axis=1)
+    assert (predicted == classes).mean() >= 0.93
+    digits = classes < 10
+    assert (predicted[digits] == classes[digits]).mean() >= 0.95
+    # A drawn digit the judge is sure of is nearly always that digit.
+    verdicts = classify(inputs)
+    sure = [(CLASSES[c], v) for c, v in zip(classes, verdicts, strict=True) if v[1] >= 0.95]
+    assert len(sure) >= 400
+    assert sum(label == verdict[0] for label, verdict in sure) / len(sure) >= 0.99
+
+
+def test_an_empty_or_odd_cell_is_classified_without_error():
+    assert classify(np.zeros((0, 384), np.float32)) == []
+    blank = digit_cells.cell_input(np.zeros((50, 40), np.float32), (5, 30, 5, 45))
+    assert classify(blank[None])[0][0] == " "
+    nothing = digit_cells.cell_input(np.zeros((50, 40), np.float32), (45, 60, 48, 70))  # off the map
+    assert len(classify(nothing[None])) == 1
+
+
+def test_the_training_script_runs(tmp_path):
+    out = tmp_path / "cells.npz"
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_reader.train_digit_cells", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    with np.load(out) as stored:
+        assert set(stored.files) == {"mean", "w1", "b1", "w2", "b2"}
+
+
+def test_training_is_repeatable():
+    from edge_reader.train_digit_cells import train
+
+    first, second = train(200, 1, hidden=8), train(200, 1, hidden=8)
+    assert all(np.array_equal(first[name], second[name]) for name in first)
+
+
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_each_drawn_digit_is_read_by_the_judge(digit):
+    from edge_reader.train_digit_cells import draw_cell
+
+    rng = np.random.default_rng(int(digit) + 10)
+    cells = np.array([draw_cell(rng, digit) for _ in range(30)])
+    verdicts = [label for label, _ in classify(cells)]
+    assert verdicts.count(digit) >= 25
+
+
+def _judge(answer):
+    """A stand-in for the learned judge that answers `answer(digit_inputs)` for each cell."""
+
+    def judge(inputs):
+        return [answer(index) for index in range(len(inputs))]
+
+    return judge
+
+
+def test_the_judges_agreeing_raise_the_confidence_and_differing_lowers_it(monkeypatch):
+    from edge_reader.display import read_display
+    from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
+
+    style = DisplayStyle(positions=4, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), ghost=0.12)
+    drawn = draw_display("42.07", style, Camera(size=(1280, 720), panel_width=0.6, blur=0.02, noise=4.0))
+    text = "42.07".replace(".", "")
+
+    def read_with(answer):
+        monkeypatch.setattr(digit_cells, "classify", _judge(answer))
+        try:
+            return read_display(drawn.image, {"kind": "seven_segment"}).confidence
+        except Exception:
+            return 0.0
+
+    unsure = read_with(lambda index: (text[index] if index < len(text) else " ", 0.5))
+    agreeing = read_with(lambda index: (text[index] if index < len(text) else " ", 0.99))
+    differing = read_with(lambda index: ("8" if index == 1 else text[index] if index < len(text) else " ", 0.99))
+    assert agreeing > unsure
+    assert differing < unsure
