@@ -81,6 +81,9 @@ DOUBTING_CELL = 0.8  # the learned judge this sure of another answer than the se
 DISAGREEMENT_PENALTY = 0.75  # by this much
 AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
 AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
+GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
+UNSEEN_POINT_PENALTY = 0.6  # the confidence of a reading without a point when a gap has such a mark
+PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -744,6 +747,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("marks too thick to be segments")
     if _mark_decimal_points(ink, cells, band, stroke, strokes):
         penalty *= POINT_CHOICE_PENALTY  # the lit point told from faint unlit ones: it may be hidden by its digit
+    if not any(cell.point for cell in cells) and max(_gap_marks(strokes, cells, band, stroke), default=0.0) >= GAP_MARK:
+        penalty *= UNSEEN_POINT_PENALTY  # ink at the foot of a gap, too faint or small for a point: maybe one missed
     digit_width = _digit_width(cells, height)
     for cell in cells:
         if cell.kind == "one":
@@ -867,6 +872,29 @@ def _mark_decimal_points(
     return _keep_the_lit_point(cells)
 
 
+def _gap_marks(strokes: np.ndarray, cells: list[Cell], band: Band, stroke: float) -> list[float]:
+    """Stroke strength where a decimal point sits after each digit: the gap's foot, a stroke wide."""
+    height = band.height
+    marks = []
+    size = max(2, int(round(stroke)))
+    for cell, after in zip(cells, cells[1:], strict=False):
+        bottom = band.bottom
+        x0, x1 = cell.right + 1, after.left - 1
+        y0, y1 = int(bottom - 0.15 * height), min(strokes.shape[0], int(bottom + 0.05 * height) + 1)
+        window = strokes[y0:y1, x0:x1].astype(np.float32)
+        if window.size == 0 or window.shape[0] < size or window.shape[1] < size:
+            marks.append(0.0)
+            continue
+        marks.append(
+            float(
+                cv2.blur(window, (size, size))[size // 2 : -(size // 2) or None, size // 2 : -(size // 2) or None].max(
+                    initial=0
+                )
+            )
+        )
+    return marks
+
+
 def _keep_the_lit_point(cells: list[Cell]) -> bool:
     """An LCD has a point after every position, and lights one: the unlit ones show faintly.
 
@@ -906,6 +934,7 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         elif block.sum() > 0.02 * height * height:
             penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
     cells = _split_wide(cells, height, columns)
+    cells = _on_pitch(cells, height)
     # The panel's frame at either end of the row: a bar running past the digits' top and
     # bottom. Dropped, at a price.
     while len(cells) > 1 and _frame_mark(cells[-1], ink, band):
@@ -925,6 +954,85 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         cells.pop(0)
         penalty *= 0.85
     return cells, penalty
+
+
+def _row_pitch(cells: list[Cell], height: int) -> tuple[float, int] | None:
+    """The distance between neighbouring digits, and a digit's right edge to count it from.
+
+    A display sets its digits at one regular pitch, and a digit's right edge (where a 1
+    stands too) marks its place. The pitch is the usual step between the right edges of
+    digits of the usual width; None without three such digits in steady steps.
+    """
+    widths = [c.right - c.left for c in cells if c.kind == "digit"]
+    if not widths:
+        return None
+    usual = float(np.median(widths))
+    placed = [
+        c.right
+        for c in cells
+        if c.kind == "one" or (c.kind == "digit" and abs(c.right - c.left - usual) <= 0.2 * usual)
+    ]
+    steps = np.diff(placed)
+    steps = steps[(steps >= 0.5 * height) & (steps <= 1.2 * height)]
+    if len(steps) < 2:
+        return None
+    pitch = float(np.median(steps))
+    if np.abs(steps - pitch).max() > PITCH_SLACK * pitch:
+        return None  # digits not evenly spaced: no grid to trust
+    # Counted from the digit that puts the most others on the grid: a frame's bar may stand first.
+    edges = np.array(placed, float)
+
+    def on_grid(anchor: float) -> int:
+        steps = (edges - anchor) / pitch
+        return int((np.abs(steps - np.round(steps)) * pitch <= PITCH_SLACK * pitch).sum())
+
+    return pitch, int(max(placed, key=on_grid))
+
+
+def _on_pitch(cells: list[Cell], height: int) -> list[Cell]:
+    """The cells put on the row's grid of digit places.
+
+    Pieces of one digit (a segment parted from the rest by glare or a worn gap) share a
+    place and are joined; a narrow mark at either end of the row that keeps to no place
+    (the panel's frame, a speck on the glass, a reflection's edge) is no digit and is dropped.
+    """
+    grid = _row_pitch(cells, height)
+    if grid is None:
+        return cells
+    pitch, anchor = grid
+    slack = PITCH_SLACK * pitch
+
+    def place(cell: Cell) -> tuple[int, float]:
+        # The place whose digit the cell ends in: the nearest grid edge at or after its right edge.
+        steps = (cell.right - anchor) / pitch
+        return int(np.ceil(steps - PITCH_SLACK)), abs(steps - round(steps)) * pitch
+
+    joined: list[Cell] = []
+    for cell in cells:
+        if cell.kind == "minus":
+            joined.append(cell)
+            continue
+        index, off = place(cell)
+        previous = joined[-1] if joined else None
+        if previous is not None and previous.kind != "minus" and off <= slack:
+            previous_index, previous_off = place(previous)
+            # A piece off the grid just before this digit, within the same place: one digit.
+            if previous_off > slack and previous_index == index and cell.right - previous.left <= 0.95 * height:
+                joined[-1] = Cell(previous.left, cell.right, "digit")
+                continue
+        joined.append(cell)
+    widths = [float(c.right - c.left) for c in joined if c.kind == "digit"]
+    digit_width = float(np.median(widths)) if widths else 0.55 * height
+    while len(joined) > 2 and _stray(joined[-1], place, slack, digit_width):
+        joined.pop()
+    while len(joined) > 2 and _stray(joined[0], place, slack, digit_width):
+        joined.pop(0)
+    return joined
+
+
+def _stray(cell: Cell, place: Any, slack: float, digit_width: float) -> bool:
+    """A narrow mark off the grid of digit places."""
+    return bool(cell.kind != "minus" and place(cell)[1] > slack and cell.right - cell.left < 0.6 * digit_width)
 
 
 def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:
