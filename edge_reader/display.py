@@ -977,8 +977,11 @@ def _row_pitch(cells: list[Cell], height: int) -> tuple[float, int] | None:
     if len(steps) < 2:
         return None
     pitch = float(np.median(steps))
-    if np.abs(steps - pitch).max() > PITCH_SLACK * pitch:
+    # Steps to a stray mark at the row's ends fall off the pitch; the digits' own keep to it.
+    steady = steps[np.abs(steps - pitch) <= PITCH_SLACK * pitch]
+    if len(steady) < 2 or len(steady) < 0.5 * len(steps):
         return None  # digits not evenly spaced: no grid to trust
+    pitch = float(np.median(steady))
     # Counted from the digit that puts the most others on the grid: a frame's bar may stand first.
     edges = np.array(placed, float)
 

@@ -76,3 +76,9 @@ def test_a_drawn_pump_display_with_stray_marks_at_its_ends_reads_confidently():
     reading = read_display(drawn.image, {"kind": "seven_segment"})
     assert reading.details["text"] == "113.0"
     assert reading.confidence >= 0.5
+
+
+def test_a_frame_close_enough_to_pass_for_a_step_still_leaves_the_grid_to_the_digits():
+    frame = Cell(492, 500, "one")  # 60 px after the last digit: as far as a digit might be, but off the pitch
+    cells = _on_pitch([*digits_at(200, 280, 360, 440), frame], HEIGHT)
+    assert spans(cells) == spans(digits_at(200, 280, 360, 440))
