@@ -67,6 +67,7 @@ FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), ski
 CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
 NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
 LONE_DIGIT_CAP = 0.45  # the confidence a reading of one digit reaches at most
+PAIR_PENALTY = 0.65  # the confidence of a reading of two digits
 TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
 BAND_SHARE = 0.1  # rows with this share of the fullest row's ink belong to the digit row (specks do not)
 MAX_REPAIRED_MISS = 0.6  # a pattern no digit lights is read as the nearest digit only this close to it
@@ -242,6 +243,10 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
         raise implausible
     if best is None or best.confidence < MIN_CONFIDENCE:
         raise ReadError("no seven-segment display found")
+    if best.cells == 2:
+        # Two digits make one step: no regular pitch shows them a display's row rather
+        # than letters printed by it, or a piece of a longer row. Read, but doubted.
+        best = replace(best, confidence=best.confidence * PAIR_PENALTY)
     return best
 
 
@@ -735,6 +740,7 @@ class Cell:
     kind: str  # "digit", "one" (a narrow 1) or "minus"
     point: bool = False
     point_strength: float = 0.0  # mean stroke strength of the point's blob
+    off_pitch: bool = False  # its right edge keeps to no place on the row's grid of digits
 
 
 def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
@@ -830,10 +836,10 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
 
 
 def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
-    """The first or last of three or more cells, narrower than the row's usual digit."""
+    """The first or last of three or more cells, narrower than the row's usual digit or off its pitch."""
     digits = [c.right - c.left for c in cells if c.kind == "digit"]
     narrow = cell.kind == "one" or (bool(digits) and cell.right - cell.left < 0.85 * float(np.median(digits)))
-    return len(cells) >= 3 and cell in (cells[0], cells[-1]) and narrow
+    return len(cells) >= 3 and cell in (cells[0], cells[-1]) and (narrow or cell.off_pitch)
 
 
 def _mark_decimal_points(
@@ -1030,6 +1036,8 @@ def _on_pitch(cells: list[Cell], height: int) -> list[Cell]:
         joined.pop()
     while len(joined) > 2 and _stray(joined[0], place, slack, digit_width):
         joined.pop(0)
+    for cell in joined:
+        cell.off_pitch = cell.kind != "minus" and place(cell)[1] > slack
     return joined
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_reader.display import Band, Cell, _gap_marks, _on_pitch, _row_pitch, read_display
+from edge_reader.display import Band, Cell, _at_row_end, _gap_marks, _on_pitch, _row_pitch, read_display
 from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
 
 HEIGHT = 100  # the digit row's height, pixels
@@ -82,3 +82,21 @@ def test_a_frame_close_enough_to_pass_for_a_step_still_leaves_the_grid_to_the_di
     frame = Cell(492, 500, "one")  # 60 px after the last digit: as far as a digit might be, but off the pitch
     cells = _on_pitch([*digits_at(200, 280, 360, 440), frame], HEIGHT)
     assert spans(cells) == spans(digits_at(200, 280, 360, 440))
+
+
+def test_a_wide_mark_off_the_pitch_at_the_row_end_counts_as_no_digit():
+    knob = Cell(458, 500, "digit")  # the panel's frame knob past the last digit: wide, but off the grid
+    cells = _on_pitch([*digits_at(200, 280, 360, 440), knob], HEIGHT)
+    assert cells[-1].off_pitch
+    assert _at_row_end(cells[-1], cells)
+    assert not any(cell.off_pitch for cell in cells[:-1])
+    assert not _at_row_end(cells[-2], cells)
+
+
+def test_two_digits_read_but_below_the_storing_threshold():
+    drawn = draw_display("42", DisplayStyle(positions=2), Camera(size=(1280, 720)))
+    four = draw_display("4217", DisplayStyle(positions=4), Camera(size=(1280, 720)))
+    pair, row = (read_display(d.image, {"kind": "seven_segment"}) for d in (drawn, four))
+    assert pair.details["text"] == "42" and row.details["text"] == "4217"
+    assert pair.confidence < row.confidence
+    assert pair.confidence <= 0.65
