@@ -83,7 +83,7 @@ DISAGREEMENT_PENALTY = 0.75  # by this much
 AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
 AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
 GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
-UNSEEN_POINT_PENALTY = 0.6  # the confidence of a reading without a point when a gap has such a mark
+UNSEEN_POINT_PENALTY = 0.5  # the confidence of a reading without a point when a gap has such a mark
 PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
