@@ -30,6 +30,7 @@ lone digit. A pattern that spells no digit is an error, never a guess.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -142,6 +143,20 @@ def _count(calibration: dict[str, Any], key: str, smallest: int) -> int | None:
     return int(value)
 
 
+Points = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class DigitMark:
+    text: str
+    segments: str  # the lit ones, of SEGMENT_NAMES
+    corners: Points
+
+    def moved(self, move: Callable[[np.ndarray], np.ndarray]) -> DigitMark:
+        corners = move(np.array(self.corners, np.float64).reshape(-1, 2))
+        return replace(self, corners=tuple((float(x), float(y)) for x, y in corners))
+
+
 @dataclass(frozen=True)
 class PanelReading:
     text: str
@@ -150,6 +165,10 @@ class PanelReading:
     quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
     cut_short: bool = False  # the candidate runs off the frame
     agreement: float = 0.0  # the learned judge's least sureness of the digits read, 0 if it differs on one
+    # Each character read, the segments seen lit in its cell and the cell's four corners
+    # (clockwise from top left), in the pixels of the stage that holds the reading: the
+    # row, then the panel, then the image read. What an overlay draws.
+    digits: tuple[DigitMark, ...] = ()
 
 
 class Implausible(ReadError):
@@ -170,9 +189,30 @@ def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     text = best.text
     left, top = options.roi[:2] if options.roi else (0, 0)
     panel = [(x + left, y + top) for x, y in best.quad]
+    digits = [
+        {"text": mark.text, "segments": mark.segments, "corners": [(x + left, y + top) for x, y in mark.corners]}
+        for mark in best.digits
+    ]
     return Reading(
-        value=float(text), confidence=round(best.confidence, 3), details={"text": text}, geometry={"panel": panel}
+        value=float(text),
+        confidence=round(best.confidence, 3),
+        details={"text": text},
+        geometry={"panel": panel, "digits": digits},
     )
+
+
+def _panel_to_image(
+    digits: tuple[DigitMark, ...], panel_shape: tuple[int, ...], quad: np.ndarray
+) -> tuple[DigitMark, ...]:
+    """The digits' corners from the straightened panel back to the image (_rectify undone)."""
+    height, width = panel_shape[:2]
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    back = cv2.getPerspectiveTransform(target, quad.astype(np.float32))
+
+    def move(points: np.ndarray) -> np.ndarray:
+        return cv2.perspectiveTransform(points.reshape(-1, 1, 2), back).reshape(-1, 2)
+
+    return tuple(mark.moved(move) for mark in digits)
 
 
 def _corners(quad: np.ndarray) -> tuple[tuple[float, float], ...]:
@@ -207,7 +247,12 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
         try:
-            reading = replace(_read_panel(panel, options), quad=_corners(quad * 2**work_level))
+            reading = _read_panel(panel, options)
+            reading = replace(
+                reading,
+                quad=_corners(quad * 2**work_level),
+                digits=_panel_to_image(reading.digits, panel.shape, quad * 2**work_level),
+            )
             if index == len(candidates) - 1:  # the whole frame, at a coarse scale
                 reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
             elif _against_frame_edge(quad, work.shape[1], work.shape[0]):
@@ -500,7 +545,18 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     shear = _slant(strokes, band)
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
     reading = _read_row(strokes, ink, band, options)
-    return replace(reading, confidence=reading.confidence * penalty)
+
+    def row_to_panel(points: np.ndarray) -> np.ndarray:
+        # _unslant, the crop to the band and _level undone, in that order.
+        x = points[:, 0] - shear * (points[:, 1] - band.bottom)
+        y = points[:, 1] + top
+        if tilt:
+            y = y + tilt * (x - ink_width / 2)
+        return np.stack([x, y], axis=1)
+
+    ink_width = ink.shape[1]
+    digits = tuple(mark.moved(row_to_panel) for mark in reading.digits)
+    return replace(reading, confidence=reading.confidence * penalty, digits=digits)
 
 
 def _tilt(ink: np.ndarray) -> float:
@@ -770,6 +826,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
     agreements: list[float] = []
+    marks: list[DigitMark] = []
     verdicts = digit_cells.classify(
         np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
     )
@@ -809,6 +866,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         if character == "-" and characters:
             raise Implausible("implausible reading: a minus sign after a digit", len(cells))
         characters.append(character + ("." if cell.point else ""))
+        marks.append(_digit_mark(character, cell_scores, lit_level, split, _cell_box(strokes, cell, band)))
         margins.append(margin)
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
@@ -832,7 +890,27 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         confidence = min(confidence * 0.85, LONE_DIGIT_CAP)
         if text == "1":
             confidence = min(confidence, 0.4)  # and a lone bar could be anything
-    return PanelReading(text, float(np.clip(confidence, 0, 1)), sum(c.isdigit() for c in text), agreement=agreement)
+    return PanelReading(
+        text,
+        float(np.clip(confidence, 0, 1)),
+        sum(c.isdigit() for c in text),
+        agreement=agreement,
+        digits=tuple(marks),
+    )
+
+
+def _digit_mark(
+    character: str, scores: dict[str, float], lit_level: float, split: float, box: tuple[int, int, int, int]
+) -> DigitMark:
+    left, right, top, bottom = box
+    segments = "".join(sorted(_lit(scores, lit_level, split)))
+    return DigitMark(character, segments, ((left, top), (right, top), (right, bottom), (left, bottom)))
+
+
+def _lit(scores: dict[str, float], lit_level: float, split: float) -> frozenset[str]:
+    """The segments lit in a cell: stronger than `split` of the row's lit strength (or of the cell's own strongest)."""
+    reference = max(lit_level, 0.8 * max(scores.values()))
+    return frozenset(name for name, score in scores.items() if score / reference > split)
 
 
 def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
@@ -1231,7 +1309,7 @@ def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int, s
     """The digit the segment states spell, and the margin (0..1) of the least clear segment."""
     reference = max(lit_level, 0.8 * max(scores.values()))
     ratios = {name: score / reference for name, score in scores.items()}
-    lit = frozenset(name for name, ratio in ratios.items() if ratio > split)
+    lit = _lit(scores, lit_level, split)
     margin = min(min(abs(ratio - split) / (split if ratio < split else 1.0 - split), 1.0) for ratio in ratios.values())
     if not lit:
         return " ", margin
