@@ -83,6 +83,8 @@ DOUBTING_CELL = 0.8  # the learned judge this sure of another answer than the se
 DISAGREEMENT_PENALTY = 0.75  # by this much
 AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
 AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
+SECOND_VIEW_SHARE = 0.5  # another candidate reading the same number this sure, relative to the best, backs it
+SECOND_VIEW_WEIGHT = 0.5  # and closes this share of the best's doubt times its own confidence
 GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
 UNSEEN_POINT_PENALTY = 0.5  # the confidence of a reading without a point when a gap has such a mark
 PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
@@ -276,6 +278,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
         # the chosen reading only: ranked by it, a view that misses the point or the sign,
         # whose digits the judge confirms as readily, could win over the whole reading.
         best = replace(best, confidence=min(1.0, best.confidence * AGREEMENT_BONUS))
+    if best is not None:
+        best = replace(best, confidence=_backed_by_other_views(best, readings))
     if best is not None and _has_rival(best, readings):
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if best is not None and _piece_of_longer_reading(best, readings):
@@ -293,6 +297,33 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
         # than letters printed by it, or a piece of a longer row. Read, but doubted.
         best = replace(best, confidence=best.confidence * PAIR_PENALTY)
     return best
+
+
+def _backed_by_other_views(best: PanelReading, readings: list[PanelReading]) -> float:
+    """The best reading's confidence, raised when another candidate reads the same number.
+
+    Candidates are different crops, scales and straightenings of the photo (the whole
+    frame among them); glare or wear that misleads one view seldom spells the same
+    number in another. Views of one display are not independent, so the other view
+    closes only part of the doubt. Only a number of complete form is backed: a point,
+    two digits or more before it and no leading zero. Views cut through the panel
+    agree as readily on a piece of the number, or on a reading that missed its point.
+    """
+    whole = _integer_part(best.text)
+    if "." not in best.text or len(whole) < 2 or whole.startswith("0"):
+        return best.confidence
+    backing = max(
+        (
+            other.confidence
+            for other in readings
+            if other is not best
+            and other.text == best.text
+            and other.quad != best.quad
+            and other.confidence >= SECOND_VIEW_SHARE * best.confidence
+        ),
+        default=0.0,
+    )
+    return best.confidence + (1.0 - best.confidence) * backing * SECOND_VIEW_WEIGHT
 
 
 def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:

@@ -13,6 +13,7 @@ from edge_reader.display import (
     Band,
     Cell,
     PanelReading,
+    _backed_by_other_views,
     _decide_digit,
     _frame_mark,
     _has_rival,
@@ -194,3 +195,22 @@ def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
     cells = [Cell(90, 100, "one"), Cell(150, 210, "digit"), Cell(230, 290, "digit")]
     _mark_decimal_points(ink, cells, band, stroke=10.0)
     assert [cell.point for cell in cells] == [True, False, False]
+
+
+def test_the_same_number_read_in_another_view_of_the_photo_raises_the_confidence():
+    panel = PanelReading("58.00", 0.4, 4, quad=((40, 140), (500, 140), (500, 260), (40, 260)))
+    frame = PanelReading("58.00", 0.36, 4, quad=((0, 0), (640, 0), (640, 480), (0, 480)))
+    backed = _backed_by_other_views(panel, [panel, frame])
+    assert backed == pytest.approx(0.4 + 0.6 * 0.36 * 0.5)
+    assert 0.5 <= backed < 1.0
+    assert _backed_by_other_views(panel, [panel]) == 0.4  # one view alone
+    assert _backed_by_other_views(panel, [panel, replace(frame, text="56.00")]) == 0.4  # views that differ
+    assert _backed_by_other_views(panel, [panel, replace(frame, confidence=0.1)]) == 0.4  # far less sure
+    assert _backed_by_other_views(panel, [panel, replace(frame, quad=panel.quad)]) == 0.4  # the same view
+
+
+def test_views_agreeing_on_a_piece_of_a_number_do_not_back_it():
+    quads = (((40, 140), (500, 140), (500, 260), (40, 260)), ((0, 0), (640, 0), (640, 480), (0, 480)))
+    for text in ("8.00", "597", "08.0"):  # a digit cut off, the point missed, a leading digit missed
+        views = [PanelReading(text, 0.45, 3, quad=quad) for quad in quads]
+        assert _backed_by_other_views(views[0], views) == 0.45
