@@ -25,7 +25,8 @@
 
 Confidence falls with the least clear segment decision, with ink off the expected
 segments, with a candidate that cuts through the row or hugs the digits, and for a
-lone digit. A pattern that spells no digit is an error, never a guess.
+lone digit; it rises when another candidate (another crop, scale or straightening)
+reads the same complete number. A pattern that spells no digit is an error, never a guess.
 """
 
 from __future__ import annotations
