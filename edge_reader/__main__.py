@@ -102,6 +102,7 @@ def command_run(args: argparse.Namespace) -> int:
     with TelemetryClient(server, token, args.buffer) as client:
         sender = BackgroundSender(client).start()
         poller = CommandPoller(server, token).start() if args.commands else None
+        drain_timeout = 0.0  # interrupted or failed: what is left waits on disk for the next start
         try:
             stats = run_camera_loop(
                 source,
@@ -114,13 +115,15 @@ def command_run(args: argparse.Namespace) -> int:
                 max_frames=args.max_frames,
                 commands=poller,
             )
+            drain_timeout = args.drain_timeout
         except KeyboardInterrupt:
-            sender.stop(drain_timeout=0)  # what is left waits on disk for the next start
             return 0
         finally:
             if poller is not None:
                 poller.stop()
-        sender.stop(drain_timeout=args.drain_timeout)
+            # Whatever ended the loop, the sending thread stops before the client closes
+            # the buffer under it.
+            sender.stop(drain_timeout=drain_timeout)
         _print(
             {
                 "frames": stats.frames,

@@ -229,3 +229,24 @@ def test_read_with_overlay_of_a_display_draws_its_panel(tmp_path, capsys):
     assert main(["read", str(image), "--calibration", str(calibration), "--overlay", str(overlay)]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "12.5"
     assert not np.array_equal(cv2.imread(str(overlay)), drawn.image)
+
+
+def test_run_stops_its_sending_thread_when_the_camera_loop_fails(tmp_path, calibration_file, monkeypatch):
+    """A loop that fails (a camera unplugged) must not leave the sending thread working on
+    the buffer the client then closes."""
+    import threading
+
+    import edge_reader.camera
+
+    def unplugged(*args, **kwargs):
+        raise OSError("camera gone")
+
+    monkeypatch.setattr(edge_reader.camera, "run_camera_loop", unplugged)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    gauge_file(frames, 1.5, "0.png")
+    arguments = ["run", "--server", "http://127.0.0.1:9", "--token", TOKEN, "--calibration", str(calibration_file)]
+    arguments += ["--source", str(frames), "--buffer", str(tmp_path / "buffer.sqlite3")]
+    with pytest.raises(OSError, match="camera gone"):
+        main(arguments)
+    assert not [thread for thread in threading.enumerate() if thread.name == "telemetry-sender"]
