@@ -935,14 +935,18 @@ def _digit_mark(
     character: str, scores: dict[str, float], lit_level: float, split: float, box: tuple[int, int, int, int]
 ) -> DigitMark:
     left, right, top, bottom = box
-    segments = "".join(sorted(_lit(scores, lit_level, split)))
+    segments = "".join(sorted(_lit(_segment_ratios(scores, lit_level), split)))
     return DigitMark(character, segments, ((left, top), (right, top), (right, bottom), (left, bottom)))
 
 
-def _lit(scores: dict[str, float], lit_level: float, split: float) -> frozenset[str]:
-    """The segments lit in a cell: stronger than `split` of the row's lit strength (or of the cell's own strongest)."""
+def _segment_ratios(scores: dict[str, float], lit_level: float) -> dict[str, float]:
+    """Each segment's strength against the row's lit strength (or the cell's own strongest)."""
     reference = max(lit_level, 0.8 * max(scores.values()))
-    return frozenset(name for name, score in scores.items() if score / reference > split)
+    return {name: score / reference for name, score in scores.items()}
+
+
+def _lit(ratios: dict[str, float], split: float) -> frozenset[str]:
+    return frozenset(name for name, ratio in ratios.items() if ratio > split)
 
 
 def _at_row_end(cell: Cell, cells: list[Cell]) -> bool:
@@ -1339,9 +1343,8 @@ def _split_ratio(scores: list[dict[str, float]], cells: list[Cell], lit_level: f
 
 def _decide_digit(scores: dict[str, float], lit_level: float, cell_count: int, split: float = 0.5) -> tuple[str, float]:
     """The digit the segment states spell, and the margin (0..1) of the least clear segment."""
-    reference = max(lit_level, 0.8 * max(scores.values()))
-    ratios = {name: score / reference for name, score in scores.items()}
-    lit = _lit(scores, lit_level, split)
+    ratios = _segment_ratios(scores, lit_level)
+    lit = _lit(ratios, split)
     margin = min(min(abs(ratio - split) / (split if ratio < split else 1.0 - split), 1.0) for ratio in ratios.values())
     if not lit:
         return " ", margin

@@ -191,8 +191,8 @@ def last_image_keeping_set(*, device: Device, keep: bool) -> Device:
     return device
 
 
-def forget_last_image(*, instance: Device, **_signal: object) -> None:
-    """Delete what was kept for the device (also the receiver for a deleted device)."""
+def forget_last_image(*, instance: Device) -> None:
+    """Delete what was kept for the device."""
     shutil.rmtree(_last_image_folder(instance), ignore_errors=True)
 
 
