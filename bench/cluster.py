@@ -458,13 +458,7 @@ def main() -> None:
         stored = stored_values(formation.app_url(DATABASE), device_ids)
         events["states_at_end"] = " ".join(f"{n}:{r}" for n, r, _g in formation.state())
 
-    lost = duplicated = 0
-    for device_id, values in stored.items():
-        seen: dict[int, int] = {}
-        for value in values:
-            seen[int(value)] = seen.get(int(value), 0) + 1
-        duplicated += sum(count - 1 for count in seen.values() if count > 1)
-        lost += len(counts.acknowledged.get(device_id, set()) - seen.keys())
+    lost, duplicated = counts.lost_and_duplicated(stored)
     acknowledged = sum(len(values) for values in counts.acknowledged.values())
     print(
         json.dumps(

@@ -122,6 +122,17 @@ class Tally:
         self.latencies_ms: list[float] = []
         self.requests = self.retries = self.errors_5xx = self.connection_errors = self.throttled = 0
 
+    def lost_and_duplicated(self, stored: dict[int, list[float]]) -> tuple[int, int]:
+        """Acknowledged readings missing from `stored` (values by device), and readings stored twice."""
+        lost = duplicated = 0
+        for device_id, values in stored.items():
+            counted: dict[int, int] = {}
+            for value in values:
+                counted[int(value)] = counted.get(int(value), 0) + 1
+            duplicated += sum(count - 1 for count in counted.values() if count > 1)
+            lost += len(self.acknowledged.get(device_id, set()) - counted.keys())
+        return lost, duplicated
+
     def count_refusal(self, device_id: int, response: httpx.Response) -> None:
         """An answer other than 201, to be retried; one a device should never get stops the run."""
         if response.status_code >= 500:
@@ -254,13 +265,7 @@ def main() -> None:
         server.wait(timeout=30)
 
     stored = stored_values([device_id for device_id, _token in devices])
-    lost = duplicated = 0
-    for device_id, values in stored.items():
-        counted = {}
-        for value in values:
-            counted[int(value)] = counted.get(int(value), 0) + 1
-        duplicated += sum(count - 1 for count in counted.values() if count > 1)
-        lost += len(tally.acknowledged.get(device_id, set()) - counted.keys())
+    lost, duplicated = tally.lost_and_duplicated(stored)
     acknowledged = sum(len(values) for values in tally.acknowledged.values())
     print(
         json.dumps(
