@@ -122,7 +122,9 @@ def parse_body(
         try:
             payloads.check_not_future(ts, now=now, limits=limits, index=number)
             values = {sensor_key(line.measurement, line.tags, key, tag_mode): value for key, value in line.fields}
-            payloads.add_values(values, ts=ts, index=number, readings=readings, checked_keys=checked_keys)
+            payloads.add_values(
+                values, ts=ts, index=number, readings=readings, checked_keys=checked_keys, stamped=ts is now
+            )
             payloads.check_batch_size(readings, limits=limits)
         except PayloadError as error:
             raise _from_payload_error(error, stripped, number) from None

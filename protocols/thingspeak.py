@@ -88,7 +88,7 @@ def update(*, device: Device, params: dict[str, Any], now: datetime, limits: Pay
     if not values:
         raise PayloadError("An update needs at least one of field1 … field8.")
     readings: list[payloads.ParsedReading] = []
-    payloads.add_values(values, ts=ts, index=None, readings=readings, checked_keys=set())
+    payloads.add_values(values, ts=ts, index=None, readings=readings, checked_keys=set(), stamped=ts is now)
     with transaction.atomic():
         services.readings_ingest(device=device, readings=readings, received_at=now)
         entry_id = _next_entry_id(device)

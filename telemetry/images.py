@@ -85,9 +85,8 @@ def reading_from_image(*, device: Device, data: bytes, received_at: datetime) ->
     keep_last_image(device, data, image_format, pixels, reading, None, received_at)
     sensor = calibration.get("sensor") or DEFAULT_SENSOR
     _check_plausible(device, sensor, float(reading.value), calibration.get("max_jump"))
-    stored = readings_ingest(
-        device=device, readings=[ParsedReading(sensor, received_at, float(reading.value))], received_at=received_at
-    )
+    stamped = ParsedReading(sensor, received_at, float(reading.value), stamped=True)
+    stored = readings_ingest(device=device, readings=[stamped], received_at=received_at)
     _keep_image(device, data, image_format, received_at)
     return ImageReadingResult(reading=reading, stored=stored)
 

@@ -33,6 +33,9 @@ class ParsedReading(NamedTuple):
     sensor: str
     ts: datetime
     value: float
+    # The server gave it its time (the device sent none): a new value whatever it meets,
+    # never taken for the duplicate of a reading stored at the same instant.
+    stamped: bool = False
 
 
 class PayloadError(DomainError):
@@ -128,7 +131,9 @@ def _parse_item(
         raise PayloadError('A timestamp needs the form {"ts": ..., "values": {...}}.', index=index, field="ts")
     else:
         values, ts, prefix = item, now, ""
-    add_values(values, ts=ts, index=index, readings=readings, checked_keys=checked_keys, prefix=prefix)
+    add_values(
+        values, ts=ts, index=index, readings=readings, checked_keys=checked_keys, prefix=prefix, stamped=ts is now
+    )
 
 
 def add_values(
@@ -139,6 +144,7 @@ def add_values(
     readings: list[ParsedReading],
     checked_keys: set[str],
     prefix: str = "",
+    stamped: bool = False,
 ) -> None:
     """Append one reading per sensor: value, checking keys and values by the rules every
     ingest form shares (JSON bodies, MQTT, line protocol, ThingSpeak)."""
@@ -147,11 +153,11 @@ def add_values(
             checked_keys.add(_check_sensor_key(key, index=index, prefix=prefix))
         kind = type(value)
         if kind is float and math.isfinite(value):
-            readings.append(ParsedReading(key, ts, value))
+            readings.append(ParsedReading(key, ts, value, stamped))
         elif kind is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-            readings.append(ParsedReading(key, ts, float(value)))
+            readings.append(ParsedReading(key, ts, float(value), stamped))
         else:
-            readings.append(ParsedReading(key, ts, _check_value(value, index, prefix + key)))
+            readings.append(ParsedReading(key, ts, _check_value(value, index, prefix + key), stamped))
 
 
 def check_batch_size(readings: list[ParsedReading], *, limits: PayloadLimits) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import psycopg
@@ -27,6 +27,8 @@ from telemetry.payloads import DEFAULT_SENSOR, ParsedReading, PayloadError
 _sensor_id_cache: dict[tuple[int, str], int] = {}
 SENSOR_ID_CACHE_SIZE = 100_000
 STORE_ATTEMPTS = 3  # a stale cached sensor id or a lost deadlock is tried again
+RESTAMP_ATTEMPTS = 5
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -212,18 +214,60 @@ def _store_readings(entries: list[IngestEntry]) -> list[Sequence[ParsedReading]]
     inserted = storage.readings_store(rows=[row for rows in rows_of for row in rows], seen=seen)
     if inserted is None:
         return [entry.readings for entry in entries]
-    return [_only_inserted(entry.readings, rows, inserted) for entry, rows in zip(entries, rows_of, strict=True)]
+    in_group: set[tuple[int, datetime]] = set()
+    restamp: list[tuple[int, ParsedReading, int]] = []  # (entry index, reading, sensor id)
+    stored = [
+        _only_inserted(index, entry.readings, rows, inserted, in_group, restamp)
+        for index, (entry, rows) in enumerate(zip(entries, rows_of, strict=True))
+    ]
+    _store_restamped(restamp, stored, seen)
+    return stored
 
 
-def _only_inserted(readings, rows, inserted: set[tuple[int, datetime]]) -> list[ParsedReading]:
-    """The readings this entry really stored: not those ignored as duplicates."""
+def _only_inserted(
+    index: int,
+    readings: Sequence[ParsedReading],
+    rows: list[tuple[int, datetime, float]],
+    inserted: set[tuple[int, datetime]],
+    in_group: set[tuple[int, datetime]],
+    restamp: list[tuple[int, ParsedReading, int]],
+) -> list[ParsedReading]:
+    """The readings this entry really stored: not those ignored as duplicates. A
+    server-stamped reading that met one stored before this group goes to `restamp`."""
     new_readings = []
     for reading, (sensor_id, ts, _value) in zip(readings, rows, strict=True):
-        if (sensor_id, ts) in inserted:
+        key = (sensor_id, ts)
+        if key in inserted:
             new_readings.append(reading)
             # A duplicate later in the batch, or in a later entry of the group, is not.
-            inserted.discard((sensor_id, ts))
+            inserted.discard(key)
+        elif reading.stamped and key not in in_group:
+            restamp.append((index, reading, sensor_id))
+        in_group.add(key)
     return new_readings
+
+
+def _store_restamped(
+    restamp: list[tuple[int, ParsedReading, int]], stored: list[list[ParsedReading]], seen: dict[int, datetime]
+) -> None:
+    """Store a microsecond later the server-stamped readings that met a stored reading at
+    their instant. Two workers stamping one device's untimed messages can hit the same
+    microsecond, and the second is a new value, not a repeat of the first."""
+    for _attempt in range(RESTAMP_ATTEMPTS):
+        if not restamp:
+            return
+        moved = [
+            (index, reading._replace(ts=reading.ts + ONE_MICROSECOND), sensor) for index, reading, sensor in restamp
+        ]
+        inserted = storage.readings_store(
+            rows=[(sensor, reading.ts, reading.value) for _i, reading, sensor in moved], seen=seen
+        )
+        restamp = []
+        for index, reading, sensor in moved:
+            if inserted is None or (sensor, reading.ts) in inserted:
+                stored[index].append(reading)
+            else:
+                restamp.append((index, reading, sensor))
 
 
 def sensor_ids_for(*, device: Device, keys: set[str]) -> dict[str, int]:

@@ -236,6 +236,6 @@ def states_store(*, readers: list[StateReader], payload: bytes, received_at: dat
         if device is None:
             continue  # deleted by its owner since the worker last looked
         readings: list[payloads.ParsedReading] = []
-        payloads.add_values(values, ts=received_at, index=None, readings=readings, checked_keys=set())
+        payloads.add_values(values, ts=received_at, index=None, readings=readings, checked_keys=set(), stamped=True)
         stored += services.readings_ingest(device=device, readings=readings, received_at=received_at).accepted
     return stored

@@ -1,8 +1,13 @@
 """The first value stored for a sensor and instant stands; retries are stored once."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from telemetry.models import IdempotencyRecord
+from telemetry.payloads import ParsedReading, parse_readings, payload_limits
+from telemetry.services import readings_ingest
 from tests.telemetry.helpers import post, stored
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +91,47 @@ def test_a_stale_cached_sensor_id_is_looked_up_again(device_client, device):
     services._sensor_ids_remember(device.pk, {"t": 987654321})
     assert post(device_client, ITEM).status_code == 201
     assert stored(device) == [("t", "2026-02-01T00:00:00+00:00", 1.0)]
+
+
+def test_a_stamped_reading_meeting_a_stored_one_at_its_instant_is_stored_a_microsecond_later(device):
+    # Two MQTT workers (or two web processes) stamping one device's untimed messages can
+    # give two of them the same microsecond: the second is a new value, not a repeat.
+    now = timezone.now().replace(microsecond=500)
+    readings_ingest(device=device, readings=[ParsedReading("t", now, 1.0, stamped=True)], received_at=now)
+    result = readings_ingest(device=device, readings=[ParsedReading("t", now, 2.0, stamped=True)], received_at=now)
+
+    assert result.as_json() == {"accepted": 1, "duplicates": 0}
+    rows = list(device.sensors.get().readings.order_by("ts").values_list("ts", "value"))
+    assert rows == [(now, 1.0), (now + timedelta(microseconds=1), 2.0)]
+    assert device.sensors.get().reading_count == 2
+
+
+def test_a_stamped_reading_moves_past_every_taken_microsecond(device):
+    now = timezone.now().replace(microsecond=100)
+    taken = [ParsedReading("t", now + timedelta(microseconds=n), float(n)) for n in range(3)]
+    readings_ingest(device=device, readings=taken, received_at=now)
+    readings_ingest(device=device, readings=[ParsedReading("t", now, 9.0, stamped=True)], received_at=now)
+
+    assert device.sensors.get().readings.get(value=9.0).ts == now + timedelta(microseconds=3)
+
+
+def test_a_device_timed_reading_at_a_taken_instant_stays_a_duplicate(device):
+    now = timezone.now().replace(microsecond=0)
+    readings_ingest(device=device, readings=[ParsedReading("t", now, 1.0, stamped=True)], received_at=now)
+    result = readings_ingest(device=device, readings=[ParsedReading("t", now, 2.0)], received_at=now)
+
+    assert result.as_json() == {"accepted": 1, "duplicates": 1}
+    assert list(device.sensors.get().readings.values_list("value", flat=True)) == [1.0]
+
+
+def test_untimed_items_of_one_batch_share_their_instant_and_the_first_stands(device_client, device):
+    assert post(device_client, [{"t": 1.0}, {"t": 2.0}]).json() == {"accepted": 2, "duplicates": 1}
+    assert [value for _sensor, _ts, value in stored(device)] == [1.0]
+
+
+def test_only_readings_the_server_timed_are_marked_stamped():
+    now = timezone.now()
+    untimed, timed = parse_readings(
+        [{"a": 1}, {"ts": 1_769_857_200_000, "values": {"b": 2}}], now=now, limits=payload_limits()
+    )
+    assert (untimed.stamped, timed.stamped) == (True, False)
