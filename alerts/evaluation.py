@@ -175,7 +175,7 @@ def rule_apply_readings(rule: AlertRule, readings: Sequence[ParsedReading]) -> l
     """
     transitions = []
     duration = timedelta(seconds=rule.duration_s)
-    for _sensor, ts, value in readings:
+    for _sensor, ts, value, _stamped in readings:
         if rule.evaluated_ts is not None and ts <= rule.evaluated_ts:
             continue
         rule.evaluated_ts = ts

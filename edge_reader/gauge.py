@@ -51,8 +51,16 @@ CROP_MIN_DIAL = 0.75  # a circle found in a crop this large (of the half side) i
 CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
 AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
 NEAR_DEGREES = 20.0  # and see the same pointer within this
-SCALE_RING = (0.8, 0.97)  # radii, as fractions of the dial radius, where a scale's ticks are printed
+# Radii, as fractions of the dial radius found, searched for the ring of ticks (the rim
+# found may be a bezel's outer edge), in steps of 0.025; a ring is 7 steps deep.
+_SCALE_RADII = np.linspace(0.35, 1.0, 27, dtype=np.float32)
+SCALE_BAND_STEPS = 7
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
+UNSEEN_SCALE_CONFIDENCE = 0.4
+SCALE_BARE = 0.25  # a ring whose bare quarter is this dark, of its marks' level, is a bezel or a band
+POINTER_COVER = 25.0  # degrees each side of the pointer where it may hide the scale's marks
+SCALE_GAP_DOMINANCE = 1.5  # the scale's gap is this much wider than any other unmarked run
+MIN_SCALE_SWEEP = 90.0  # degrees: a shorter run of marks is a word or a logo, not a scale
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
 
 
@@ -75,14 +83,19 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     frame = load_image(image, min_side=MIN_SIDE)
     dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
+    scale_found = True
     if not dial_calibration.angles_given:
         scale = find_scale(frame, dial, needle.angle)
+        scale_found = scale.found
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
         if dial_calibration.direction == "ccw":
             dial_calibration = replace(dial_calibration, min_angle=(scale.min_angle + scale.sweep) % 360)
         details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
+    if not scale_found:
+        # Range only, and no printed scale seen: where the range starts is a guess.
+        confidence *= UNSEEN_SCALE_CONFIDENCE
     geometry = {
         "center": dial.center,
         "radius": dial.radius,
@@ -97,16 +110,20 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
 class Scale:
     min_angle: float  # the clockwise-first end of the printed scale, degrees clockwise from 12
     sweep: float  # degrees from there, clockwise, to the other end (360 when ticks run all round)
+    found: bool = True  # False: no ring of printed marks was seen, and 12 o'clock all round is a guess
 
 
 def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None) -> Scale:
-    """The printed scale's arc: where the ring of ticks near the rim starts and ends.
+    """The printed scale's arc: where the ring of ticks starts and ends.
 
     The ticks are thin marks in a ring inside the rim; between the scale's two ends
-    there is a gap without any (the stop pin's zone). The ring is unwrapped around the
-    centre, each degree scored by its thin-mark response, and the widest run of degrees
-    without marks is the gap; the pointer's own few degrees count as unmarked. Ticks all
-    round, or no clear gap, mean a full-circle scale starting at 12 o'clock.
+    there is a gap without any (the stop pin's zone). The face is unwrapped around the
+    centre and the ring is looked for at every depth inside the rim found, since that
+    may be a thick bezel's outer edge: the ring is where thin marks alternate most with
+    bare face (a bezel is dark all round, bare face nowhere). Each degree of it is
+    scored by its thin-mark response, and the widest run of degrees without marks is
+    the gap; the pointer's own few degrees count as unmarked. Ticks all round, or no
+    clear gap, mean a full-circle scale starting at 12 o'clock.
     """
     scale = min(1.0, WORK_SIDE / max(frame.shape[:2]))
     work = frame if scale == 1 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -118,22 +135,18 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
     marks = cv2.max(
         cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel)
     ).astype(np.float32)
-    radii = np.linspace(SCALE_RING[0] * radius, SCALE_RING[1] * radius, 16, dtype=np.float32)
-    polar = _polar(marks, center, radii)
-    per_degree = polar.max(axis=1)
+    polar = _polar(marks, center, _SCALE_RADII * radius)
+    # A wide pointer hides the marks under it: near it, an unmarked run may be its cover.
+    near_pointer = np.zeros(polar.shape[0], bool)
     if needle_angle is not None:
-        offsets = (np.arange(per_degree.size) - needle_angle + 180) % 360 - 180
-        per_degree[np.abs(offsets) <= 8] = 0.0
-    # A tick every few degrees: the strongest mark within ±4° says whether a degree is on the scale.
-    window = 2 * 4 + 1
-    padded = np.concatenate([per_degree[-4:], per_degree, per_degree[:4]])
-    covered = np.lib.stride_tricks.sliding_window_view(padded, window).max(axis=1)
-    level = float(np.percentile(covered, 75))
-    if level < MIN_NEEDLE_CONTRAST:
-        return Scale(0.0, 360.0)
-    marked = covered > SCALE_MARKED * level
-    gap_start, gap_length = _longest_circular_run(~marked)
-    if gap_length < MIN_SCALE_GAP or gap_length > 360 - MIN_SCALE_GAP:
+        offsets = np.abs((np.arange(polar.shape[0]) - needle_angle + 180) % 360 - 180)
+        polar[offsets <= 8] = 0.0
+        near_pointer = offsets <= POINTER_COVER
+    ring = _tick_ring(polar, near_pointer)
+    if ring is None:
+        return Scale(0.0, 360.0, found=False)
+    per_degree, gap_start, gap_length = ring
+    if gap_length < MIN_SCALE_GAP:
         return Scale(0.0, 360.0)
     # The ±4° window widened every mark: each end is the middle of the strongest mark
     # just inside it, the end tick.
@@ -141,6 +154,41 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
     max_angle = _end_tick(per_degree, gap_start - 1, -1)
     sweep = (max_angle - min_angle) % 360
     return Scale(float(min_angle), float(sweep or 360.0))
+
+
+def _tick_ring(polar: np.ndarray, near_pointer: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """The ring of radii holding the scale's marks: per degree its strongest mark, and
+    the start and length of its gap (length 0: marked all round); None when no ring is.
+
+    A ring of the scale alternates marks with bare face (a bezel is dark all round, and
+    so is a coloured band). Its gap is an unmarked run of at least MIN_SCALE_GAP, clearly
+    the widest (sparse ticks leave runs between them too), leaving an arc of at least
+    MIN_SCALE_SWEEP (the unit's word or a logo is not a scale), and wide enough without
+    the degrees a wide pointer may cover. Of the rings that are a scale, with a gap or
+    marked all round, the outer wins: ticks are printed outside the numbers."""
+    scale_ring: tuple[np.ndarray, int, int] | None = None
+    for start in range(0, polar.shape[1] - SCALE_BAND_STEPS + 1, 2):
+        per_degree = polar[:, start : start + SCALE_BAND_STEPS].max(axis=1)
+        # A tick every few degrees: the strongest mark within ±4° says whether a degree is on the scale.
+        padded = np.concatenate([per_degree[-4:], per_degree, per_degree[:4]])
+        covered = np.lib.stride_tricks.sliding_window_view(padded, 2 * 4 + 1).max(axis=1)
+        level = float(np.percentile(covered, 75))
+        if level < MIN_NEEDLE_CONTRAST or float(np.percentile(per_degree, 25)) > SCALE_BARE * level:
+            continue
+        unmarked = covered <= SCALE_MARKED * level
+        gap_start, gap_length = _longest_circular_run(unmarked)
+        in_gap = (gap_start + np.arange(gap_length)) % unmarked.size
+        if gap_length < MIN_SCALE_GAP:
+            scale_ring = (per_degree, 0, 0)
+            continue
+        if gap_length - int(near_pointer[in_gap].sum()) < MIN_SCALE_GAP:
+            continue  # a gap, or the pointer's cover: this ring cannot tell
+        rest = unmarked.copy()
+        rest[in_gap] = False
+        _, second = _longest_circular_run(rest)
+        if 360 - gap_length >= MIN_SCALE_SWEEP and gap_length >= SCALE_GAP_DOMINANCE * second:
+            scale_ring = (per_degree, gap_start, gap_length)
+    return scale_ring
 
 
 def _end_tick(per_degree: np.ndarray, edge: int, inwards: int) -> float:

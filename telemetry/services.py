@@ -216,12 +216,12 @@ def _store_readings(entries: list[IngestEntry]) -> list[Sequence[ParsedReading]]
         return [entry.readings for entry in entries]
     in_group: set[tuple[int, datetime]] = set()
     restamp: list[tuple[int, ParsedReading, int]] = []  # (entry index, reading, sensor id)
-    stored = [
+    stored: list[list[ParsedReading]] = [
         _only_inserted(index, entry.readings, rows, inserted, in_group, restamp)
         for index, (entry, rows) in enumerate(zip(entries, rows_of, strict=True))
     ]
     _store_restamped(restamp, stored, seen)
-    return stored
+    return list(stored)
 
 
 def _only_inserted(

@@ -176,3 +176,47 @@ def test_a_red_mark_merged_into_the_pointers_side_leaves_no_confidence(value):
     clean = find_pointer(draw_gauge(value, METER, scene), (69.5, 69.5), 56)
     assert clean is not None and clean.confidence >= 0.5
     assert abs((clean.angle - value * 36 + 180) % 360 - 180) < 1.0
+
+
+# A dark bezel around a scale of few ticks: the rim found is the bezel's outer edge, and
+# the ring just inside it is the bezel, dark all round, not the ticks further in.
+DARK_BEZEL = GaugeStyle(
+    min_angle=270,
+    sweep=180,
+    max_value=16,
+    major_divisions=4,
+    minor_per_major=2,
+    bezel=(30, 30, 30),
+    bezel_width=0.07,
+    needle=(30, 30, 200),
+    hub=(30, 30, 200),
+    needle_shape="bar",
+    needle_width=0.04,
+)
+
+
+@pytest.mark.parametrize("value", [3.0, 12.9])
+def test_a_range_only_set_up_finds_a_scale_of_few_ticks_inside_a_dark_bezel(value):
+    image = draw_gauge(value, DARK_BEZEL, Scene(size=(640, 480), blur=1.3))
+    reading = read_gauge(image, {**FULL_RANGE, "max_value": 16})
+    assert reading.details["scale"] == {"min_angle": pytest.approx(270, abs=3), "sweep": pytest.approx(180, abs=6)}
+    assert reading.value == pytest.approx(value, abs=0.3)
+
+
+def test_a_range_only_set_up_with_no_printed_scale_seen_is_not_confident():
+    # Ticks and numbers the colour of the face: where the range starts is only a guess.
+    blank = replace(GaugeStyle(), ink=GaugeStyle().face, numbers=False)
+    image = draw_gauge(3.0, blank, Scene(size=(640, 480)))
+    dial, angle = measure_dial(image)
+    assert find_scale(image, dial, angle).found is False
+    reading = read_gauge(image, FULL_RANGE)
+    assert reading.confidence < 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 5, 7, 15, 18])
+def test_marks_all_round_under_a_wide_pointer_are_still_a_full_circle(seed):
+    # A fat pointer hides the ticks and digits beneath it: that unmarked run is its cover,
+    # not the scale's gap.
+    image, _value = random_meter_dial(np.random.default_rng(seed))
+    reading = read_gauge(image, FULL_RANGE)
+    assert reading.details["scale"] == {"min_angle": 0.0, "sweep": 360.0}
