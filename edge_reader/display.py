@@ -1040,6 +1040,7 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
     columns = rows.sum(axis=0)
     runs = _runs(columns > 0, max_gap=max(1, int(0.06 * height)))
     cells: list[Cell] = []
+    stray: list[tuple[int, int]] = []
     penalty = 1.0
     for start, end in runs:
         block = rows[:, start:end]
@@ -1052,9 +1053,15 @@ def _cells(ink: np.ndarray, band: Band) -> tuple[list[Cell], float]:
         elif extent <= 0.3 * height and abs(middle - height / 2) < 0.15 * height and width >= 0.15 * height:
             cells.append(Cell(start, end, "minus"))
         elif block.sum() > 0.02 * height * height:
-            penalty *= 0.7  # ink that is no part of a digit: maybe not a display at all
+            stray.append((start, end))
     cells = _split_wide(cells, height, columns)
     cells = _on_pitch(cells, height)
+    if cells:
+        # Ink that is no part of a digit, among the digits: maybe not a display at all.
+        # Glare, scratches or the frame's shadow on the glass beside the row are not.
+        # Within a digit's place of the row counts as among the digits.
+        reach = height
+        penalty *= 0.7 ** sum(end > cells[0].left - reach and start < cells[-1].right + reach for start, end in stray)
     # The panel's frame at either end of the row: a bar running past the digits' top and
     # bottom. Dropped, at a price.
     while len(cells) > 1 and _frame_mark(cells[-1], ink, band):

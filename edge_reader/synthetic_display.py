@@ -67,6 +67,9 @@ class DisplayStyle:
     housing: BGR = (60, 60, 60)
     housing_margin: float = 0.4  # housing around the panel
     frame: float = 0.0  # a dark edge around the panel (the glass's border), in digit heights
+    # Dark marks on the glass (dirt, a scratch, the edge of a reflection): (x, y, width,
+    # height) as fractions of the panel, drawn nearly as dark as a lit segment.
+    smudges: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,12 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
     if style.glow > 0:
         glow = cv2.GaussianBlur(lit, (0, 0), style.glow * h)
         lit = np.maximum(lit, 0.5 * glow)
-    coverage = np.clip(lit + style.ghost * ghost, 0, 1)[..., None]
+    dirt = np.zeros_like(lit)
+    for x, y, w, tall in style.smudges:
+        centre = (margin + (x + w / 2) * panel_w, margin + (y + tall / 2) * panel_h)
+        axes = (w * panel_w / 2, tall * panel_h / 2)
+        cv2.ellipse(dirt, _fixed(*centre), _fixed(*axes), 0, 0, 360, 1.0, -1, cv2.LINE_AA, 4)
+    coverage = np.clip(lit + style.ghost * ghost + 0.8 * dirt, 0, 1)[..., None]
     face = face * (1 - coverage) + np.array(style.segment, np.float32) * coverage
     if style.frame > 0:
         # The glass's dark edge inside the housing, as on a pump's or a meter's LCD.

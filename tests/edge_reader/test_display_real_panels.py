@@ -14,6 +14,7 @@ from edge_reader.display import (
     Cell,
     PanelReading,
     _backed_by_other_views,
+    _cells,
     _decide_digit,
     _frame_mark,
     _has_rival,
@@ -214,3 +215,28 @@ def test_views_agreeing_on_a_piece_of_a_number_do_not_back_it():
     for text in ("8.00", "597", "08.0"):  # a digit cut off, the point missed, a leading digit missed
         views = [PanelReading(text, 0.45, 3, quad=quad) for quad in quads]
         assert _backed_by_other_views(views[0], views) == 0.45
+
+
+def test_marks_on_the_glass_beside_the_digit_row_cost_nothing_and_among_the_digits_do():
+    eights = np.roll(_eights(160, 700, 30, 130), 250, axis=1)  # three 8s from column 290 on
+    band = Band(30, 130)
+    beside = eights.copy()
+    beside[35:60, 20:32] = True  # a smudge two digits' places before the first digit
+    cells, penalty = _cells(beside, band)
+    assert len(cells) == 3 and penalty == 1.0
+    among = eights.copy()
+    among[35:60, 364:376] = True  # the same smudge between two digits
+    cells, penalty = _cells(among, band)
+    assert len(cells) == 3 and penalty < 1.0
+
+
+def test_dirt_on_the_glass_beside_the_number_leaves_the_reading_as_sure():
+    clean = draw_display("7.25", PUMP, Camera(size=(1280, 720), panel_width=0.7))
+    # Dark marks in the blank positions before the number: dirt, scratches, a reflection's edge.
+    dirty = replace(PUMP, smudges=((0.04, 0.25, 0.05, 0.12), (0.14, 0.3, 0.03, 0.1), (0.06, 0.72, 0.06, 0.08)))
+    drawn = draw_display("7.25", dirty, Camera(size=(1280, 720), panel_width=0.7))
+    assert not np.array_equal(drawn.image, clean.image)
+    expected = read_display(clean.image, {"kind": "seven_segment"})
+    reading = read_display(drawn.image, {"kind": "seven_segment"})
+    assert reading.details["text"] == "7.25"
+    assert reading.confidence >= expected.confidence - 0.05
