@@ -32,7 +32,7 @@ from skimage.transform import hough_circle, hough_line
 
 from edge_reader.calibration import CalibrationError, calibration_from_angles, validate_calibration
 from edge_reader.images import ImageLike, load_image
-from edge_reader.pointer import find_pointer
+from edge_reader.pointer import degrees_apart, find_pointer
 from edge_reader.result import ReadError, Reading
 
 MIN_SIDE = 32  # pixels: smaller frames hold no readable dial
@@ -56,9 +56,10 @@ NEAR_DEGREES = 20.0  # and see the same pointer within this
 _SCALE_RADII = np.linspace(0.35, 1.0, 27, dtype=np.float32)
 SCALE_BAND_STEPS = 7
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
-UNSEEN_SCALE_CONFIDENCE = 0.4
+UNSURE_SCALE_CONFIDENCE = 0.4
 SCALE_BARE = 0.25  # a ring whose bare quarter is this dark, of its marks' level, is a bezel or a band
 POINTER_COVER = 25.0  # degrees each side of the pointer where it may hide the scale's marks
+SCALE_GAP_AGREEMENT = 15.0  # degrees between two rings' gap middles that make them the same gap
 SCALE_GAP_DOMINANCE = 1.5  # the scale's gap is this much wider than any other unmarked run
 MIN_SCALE_SWEEP = 90.0  # degrees: a shorter run of marks is a word or a logo, not a scale
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
@@ -83,19 +84,20 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     frame = load_image(image, min_side=MIN_SIDE)
     dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
-    scale_found = True
+    scale_sure = True
     if not dial_calibration.angles_given:
         scale = find_scale(frame, dial, needle.angle)
-        scale_found = scale.found
+        scale_sure = scale.found and scale.corroborated
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
         if dial_calibration.direction == "ccw":
             dial_calibration = replace(dial_calibration, min_angle=(scale.min_angle + scale.sweep) % 360)
         details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
-    if not scale_found:
-        # Range only, and no printed scale seen: where the range starts is a guess.
-        confidence *= UNSEEN_SCALE_CONFIDENCE
+    if not scale_sure:
+        # Range only, and no printed scale seen, or seen by one ring against the others:
+        # where the range starts and ends is a guess.
+        confidence *= UNSURE_SCALE_CONFIDENCE
     geometry = {
         "center": dial.center,
         "radius": dial.radius,
@@ -111,6 +113,10 @@ class Scale:
     min_angle: float  # the clockwise-first end of the printed scale, degrees clockwise from 12
     sweep: float  # degrees from there, clockwise, to the other end (360 when ticks run all round)
     found: bool = True  # False: no ring of printed marks was seen, and 12 o'clock all round is a guess
+    # False: one ring alone says so, or most rings that are a scale say otherwise (ticks,
+    # numbers and a scale's band make several rings that agree; a shadow, the bezel's edge
+    # or a label one ring alone).
+    corroborated: bool = True
 
 
 def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None) -> Scale:
@@ -118,12 +124,11 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
 
     The ticks are thin marks in a ring inside the rim; between the scale's two ends
     there is a gap without any (the stop pin's zone). The face is unwrapped around the
-    centre and the ring is looked for at every depth inside the rim found, since that
-    may be a thick bezel's outer edge: the ring is where thin marks alternate most with
-    bare face (a bezel is dark all round, bare face nowhere). Each degree of it is
-    scored by its thin-mark response, and the widest run of degrees without marks is
-    the gap; the pointer's own few degrees count as unmarked. Ticks all round, or no
-    clear gap, mean a full-circle scale starting at 12 o'clock.
+    centre and each ring of it, at every depth inside the rim found (which may be a thick
+    bezel's outer edge), is scored degree by degree by its thin-mark response; the rings
+    that are a scale (_scale_rings) vote, and the outer one places it (scale_verdict).
+    Ticks all round mean a full-circle scale starting at 12 o'clock; no ring that is a
+    scale means the same, guessed (found=False).
     """
     scale = min(1.0, WORK_SIDE / max(frame.shape[:2]))
     work = frame if scale == 1 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -142,31 +147,50 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
         offsets = np.abs((np.arange(polar.shape[0]) - needle_angle + 180) % 360 - 180)
         polar[offsets <= 8] = 0.0
         near_pointer = offsets <= POINTER_COVER
-    ring = _tick_ring(polar, near_pointer)
-    if ring is None:
+    rings = _scale_rings(polar, near_pointer)
+    if not rings:
         return Scale(0.0, 360.0, found=False)
-    per_degree, gap_start, gap_length = ring
-    if gap_length < MIN_SCALE_GAP:
-        return Scale(0.0, 360.0)
+    (per_degree, gap_start, gap_length), corroborated = scale_verdict(rings)
+    if gap_length == 0:
+        return Scale(0.0, 360.0, corroborated=corroborated)
     # The ±4° window widened every mark: each end is the middle of the strongest mark
     # just inside it, the end tick.
     min_angle = _end_tick(per_degree, gap_start + gap_length, +1)
     max_angle = _end_tick(per_degree, gap_start - 1, -1)
     sweep = (max_angle - min_angle) % 360
-    return Scale(float(min_angle), float(sweep or 360.0))
+    return Scale(float(min_angle), float(sweep or 360.0), corroborated=corroborated)
 
 
-def _tick_ring(polar: np.ndarray, near_pointer: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-    """The ring of radii holding the scale's marks: per degree its strongest mark, and
-    the start and length of its gap (length 0: marked all round); None when no ring is.
+Ring = tuple[np.ndarray, int, int]  # per degree the strongest mark; the gap's start and length (0: none)
+
+
+def scale_verdict(rings: list[Ring]) -> tuple[Ring, bool]:
+    """The ring that places the scale, rings given from the centre out, and whether
+    most rings say the same: the outer wins, since ticks are printed outside the
+    numbers; one ring alone, or one most others contradict, may be a shadow, the
+    bezel's edge or a label."""
+    outer = rings[-1]
+    agreeing = sum(_same_gap(ring, outer) for ring in rings)
+    return outer, len(rings) >= 2 and 2 * agreeing > len(rings)
+
+
+def _same_gap(one: Ring, other: Ring) -> bool:
+    """Two rings say the same: both marked all round, or gaps whose middles are close."""
+    if one[2] == 0 or other[2] == 0:
+        return one[2] == other[2]
+    return degrees_apart(one[1] + one[2] / 2, other[1] + other[2] / 2) <= SCALE_GAP_AGREEMENT
+
+
+def _scale_rings(polar: np.ndarray, near_pointer: np.ndarray) -> list[Ring]:
+    """The rings of radii that are a scale, from the centre out: per degree each one's
+    strongest mark, and the start and length of its gap (length 0: marked all round).
 
     A ring of the scale alternates marks with bare face (a bezel is dark all round, and
     so is a coloured band). Its gap is an unmarked run of at least MIN_SCALE_GAP, clearly
     the widest (sparse ticks leave runs between them too), leaving an arc of at least
     MIN_SCALE_SWEEP (the unit's word or a logo is not a scale), and wide enough without
-    the degrees a wide pointer may cover. Of the rings that are a scale, with a gap or
-    marked all round, the outer wins: ticks are printed outside the numbers."""
-    scale_ring: tuple[np.ndarray, int, int] | None = None
+    the degrees a wide pointer may cover."""
+    rings: list[Ring] = []
     for start in range(0, polar.shape[1] - SCALE_BAND_STEPS + 1, 2):
         per_degree = polar[:, start : start + SCALE_BAND_STEPS].max(axis=1)
         # A tick every few degrees: the strongest mark within ±4° says whether a degree is on the scale.
@@ -179,7 +203,7 @@ def _tick_ring(polar: np.ndarray, near_pointer: np.ndarray) -> tuple[np.ndarray,
         gap_start, gap_length = _longest_circular_run(unmarked)
         in_gap = (gap_start + np.arange(gap_length)) % unmarked.size
         if gap_length < MIN_SCALE_GAP:
-            scale_ring = (per_degree, 0, 0)
+            rings.append((per_degree, 0, 0))
             continue
         if gap_length - int(near_pointer[in_gap].sum()) < MIN_SCALE_GAP:
             continue  # a gap, or the pointer's cover: this ring cannot tell
@@ -187,8 +211,8 @@ def _tick_ring(polar: np.ndarray, near_pointer: np.ndarray) -> tuple[np.ndarray,
         rest[in_gap] = False
         _, second = _longest_circular_run(rest)
         if 360 - gap_length >= MIN_SCALE_SWEEP and gap_length >= SCALE_GAP_DOMINANCE * second:
-            scale_ring = (per_degree, gap_start, gap_length)
-    return scale_ring
+            rings.append((per_degree, gap_start, gap_length))
+    return rings
 
 
 def _end_tick(per_degree: np.ndarray, edge: int, inwards: int) -> float:

@@ -104,7 +104,7 @@ def find_pointer(image: np.ndarray, center: tuple[float, float], radius: float) 
     red = [item for item in estimates if item[1].cue == "red"]
     if red and red[0][0] >= RED_PREFERENCE * best_score:
         best_score, best = red[0]
-    rivals = [score for score, estimate in estimates if _apart(estimate.angle, best.angle) > 10]
+    rivals = [score for score, estimate in estimates if degrees_apart(estimate.angle, best.angle) > 10]
     if rivals and max(rivals) > 0.8 * best_score:
         best = PointerEstimate(best.angle, best.confidence * 0.6, best.cue, best.reach, best.tip, best.factors)
     wander = _wander(image, center, radius, best)
@@ -153,11 +153,11 @@ def _wander(image: np.ndarray, center: tuple[float, float], radius: float, found
         moved = _estimates(image, moved_center, radius, cues=(found.cue,), refine=False)
         if not moved:
             return 180.0
-        wander = max(wander, _apart(moved[0][1].factors["rough_angle"], found.factors["rough_angle"]))
+        wander = max(wander, degrees_apart(moved[0][1].factors["rough_angle"], found.factors["rough_angle"]))
     return wander
 
 
-def _apart(a: float, b: float) -> float:
+def degrees_apart(a: float, b: float) -> float:
     return abs((a - b + 180) % 360 - 180)
 
 
@@ -201,13 +201,13 @@ def _blob_estimate(
     axis = _axis(radii, angles, reach, tip_angle)
     # The tip's direction is seen from the centre, which may be a little off the pivot; the
     # pointer's own axis is not. Halfway between the two errs least; far apart, neither is sure.
-    axis_gap = _apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
+    axis_gap = degrees_apart(axis, tip_angle) if axis is not None else AXIS_DISAGREEMENT
     if axis is not None and axis_gap < AXIS_DISAGREEMENT:
         tip_angle = (axis + ((tip_angle - axis + 180) % 360 - 180) / 2) % 360
     seen_from_pivot = _seen_from_pivot(radii, angles, tip_angle)
     # The tip's direction and the direction of the blob's outer half agree on a straight,
     # symmetric pointer; a digit or a shadow merged into the blob pulls them apart.
-    agreement = max(0.0, 1.0 - _apart(tip_angle, body_angle) / 20.0)
+    agreement = max(0.0, 1.0 - degrees_apart(tip_angle, body_angle) / 20.0)
     concentration = _concentration(radii, angles, reach * 0.55, body_angle)
     score = concentration * min(1.0, reach / 0.6) * min(1.0, contrast / 60.0)
     # A pointer covers a small part of the face; a blob over a large share of it has
@@ -219,13 +219,13 @@ def _blob_estimate(
         from_pivot, pivot = seen_from_pivot
         if axis is not None:
             # Both are the pointer's own, whatever the centre: a straight pointer has them agree.
-            axis_gap = _apart(axis, from_pivot)
+            axis_gap = degrees_apart(axis, from_pivot)
         rough_angle = tip_angle = from_pivot
         if refine:
             mirrored, symmetry = _mirror_axis(blob, pivot, from_pivot, reach)
             # The axis a pointer is mirror-symmetric about uses every pixel of it, not its tip
             # alone; where the two nearly agree it places the pointer more finely.
-            if _apart(mirrored, from_pivot) < MIRROR_AGREEMENT:
+            if degrees_apart(mirrored, from_pivot) < MIRROR_AGREEMENT:
                 tip_angle = mirrored
     straight = max(0.0, 1.0 - axis_gap / AXIS_DOUBT) * max(0.0, 1.0 - print_share)
     # A pointer is mirror-symmetric about its axis; a digit, a shadow or a reflection merged

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_reader import gauge
 from edge_reader.calibration import CalibrationError
-from edge_reader.gauge import find_scale, measure_dial, read_gauge
+from edge_reader.gauge import find_scale, measure_dial, read_gauge, scale_verdict
 from edge_reader.pointer import find_pointer
 from edge_reader.result import ReadError
 from edge_reader.synthetic import GaugeStyle, Scene, _point, calibration_for, draw_gauge, random_meter_dial
@@ -220,3 +221,35 @@ def test_marks_all_round_under_a_wide_pointer_are_still_a_full_circle(seed):
     image, _value = random_meter_dial(np.random.default_rng(seed))
     reading = read_gauge(image, FULL_RANGE)
     assert reading.details["scale"] == {"min_angle": 0.0, "sweep": 360.0}
+
+
+def _ring(gap_start: int, gap_length: int):
+    return (np.zeros(360, np.float32), gap_start, gap_length)
+
+
+def test_the_outer_ring_places_the_scale_and_is_sure_when_most_rings_agree():
+    numbers, ticks, band = _ring(150, 62), _ring(146, 66), _ring(148, 60)
+    outer, sure = scale_verdict([numbers, ticks, band])
+    assert outer is band and sure
+
+
+@pytest.mark.parametrize(
+    "rings",
+    [
+        [_ring(150, 60)],  # one ring alone: maybe a shadow or a label
+        [_ring(150, 60), _ring(152, 58), _ring(0, 0)],  # the outer ring, marked all round, outvoted
+        [_ring(150, 60), _ring(40, 45)],  # two rings, two gaps
+    ],
+)
+def test_a_scale_one_ring_alone_or_against_the_others_places_is_not_sure(rings):
+    outer, sure = scale_verdict(rings)
+    assert outer is rings[-1] and not sure
+
+
+def test_a_range_only_reading_whose_scale_is_unsure_is_refused(monkeypatch):
+    image = draw_gauge(6.5, GaugeStyle(), Scene(size=(640, 480)))
+    sure = read_gauge(image, FULL_RANGE)
+    monkeypatch.setattr(gauge, "scale_verdict", lambda rings: (rings[-1], False))
+    unsure = read_gauge(image, FULL_RANGE)
+    assert sure.confidence >= 0.9 and unsure.value == sure.value
+    assert unsure.confidence < 0.5
