@@ -754,10 +754,6 @@ def _three_bar_band(ink: np.ndarray) -> Band | None:
             span = bottom - top
             if span < MIN_DIGIT_HEIGHT:
                 continue
-            reach = max(1, int(round(BAR_REACH * span)))
-            between = rows[top + reach : bottom - reach + 1]
-            if between.size and between.min() < JOINED_ROWS * float(np.median(between)):
-                continue
             middle = max(
                 (row for row in peaks if abs(row - (top + bottom) / 2) <= 0.1 * span),
                 key=lambda row: profile[row],
@@ -767,6 +763,10 @@ def _three_bar_band(ink: np.ndarray) -> Band | None:
                 continue
             score = float(profile[top] + profile[middle] + profile[bottom])
             if best is None or score > best[0]:
+                reach = max(1, int(round(BAR_REACH * span)))
+                between = rows[top + reach : bottom - reach + 1]
+                if between.size and between.min() < JOINED_ROWS * float(np.median(between)):
+                    continue
                 best = (score, top, bottom)
     if best is None:
         return None
