@@ -89,6 +89,8 @@ SECOND_VIEW_WEIGHT = 0.5  # and closes this share of the best's doubt times its 
 GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
 UNSEEN_POINT_PENALTY = 0.5  # the confidence of a reading without a point when a gap has such a mark
 PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
+BAR_REACH = 0.06  # a bar reaches this share of the digit height from its middle row, at most
+JOINED_ROWS = 0.25  # each row between a digit's bars holds this share of the usual ink at least
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
 
 SEGMENT_NAMES = "abcdefg"  # a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
@@ -743,6 +745,9 @@ def _three_bar_band(ink: np.ndarray) -> Band | None:
         for row in range(height)
         if profile[row] >= floor and padded[row + 1] >= padded[row] and padded[row + 1] > padded[row + 2]
     ]
+    # Every digit has a vertical segment in each half: ink in every row between its bars.
+    # A strip along the panel's edge below (or above) the digits leaves empty rows between.
+    rows = cv2.blur(ink.sum(axis=1).astype(np.float32)[:, None], (1, 3))[:, 0]
     best: tuple[float, int, int] | None = None
     for i, top in enumerate(peaks):
         for bottom in peaks[i + 1 :]:
@@ -758,6 +763,10 @@ def _three_bar_band(ink: np.ndarray) -> Band | None:
                 continue
             score = float(profile[top] + profile[middle] + profile[bottom])
             if best is None or score > best[0]:
+                reach = max(1, int(round(BAR_REACH * span)))
+                between = rows[top + reach : bottom - reach + 1]
+                if between.size and between.min() < JOINED_ROWS * float(np.median(between)):
+                    continue
                 best = (score, top, bottom)
     if best is None:
         return None

@@ -70,6 +70,12 @@ class DisplayStyle:
     # Dark marks on the glass (dirt, a scratch, the edge of a reflection): (x, y, width,
     # height) as fractions of the panel, drawn nearly as dark as a lit segment.
     smudges: tuple[tuple[float, float, float, float], ...] = ()
+    # A dark strip along the panel's bottom edge (the bevel's shadow on the glass), in digit
+    # heights, drawn as dark as a lit segment.
+    bottom_shadow: float = 0.0
+    # Lit segments paler towards the digits' bottom (glare on the lower half, the bevel's
+    # shade): 0.4 leaves the bottom bars at 0.6 of the top bars' darkness.
+    fade_down: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,9 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
     face[:] = style.housing
     x0, y0 = margin, margin
     cv2.rectangle(face, _fixed(x0, y0), _fixed(x0 + panel_w, y0 + panel_h), style.panel, -1, cv2.LINE_AA, 4)
+    if style.fade_down > 0:
+        rows = (np.arange(face_h, dtype=np.float32)[:, None] - margin - pad_y) / h
+        lit = lit * (1 - style.fade_down * np.clip(rows, 0, 1))
     if style.glow > 0:
         glow = cv2.GaussianBlur(lit, (0, 0), style.glow * h)
         lit = np.maximum(lit, 0.5 * glow)
@@ -160,6 +169,13 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
         centre = (margin + (x + w / 2) * panel_w, margin + (y + tall / 2) * panel_h)
         axes = (w * panel_w / 2, tall * panel_h / 2)
         cv2.ellipse(dirt, _fixed(*centre), _fixed(*axes), 0, 0, 360, 1.0, -1, cv2.LINE_AA, 4)
+    if style.bottom_shadow > 0:
+        # Uneven along the edge, as a bevel's shadow is: dark in stretches about a digit long.
+        shadow = np.zeros_like(dirt)
+        shadow_top = margin + panel_h - style.bottom_shadow * h
+        cv2.rectangle(shadow, _fixed(x0, shadow_top), _fixed(x0 + panel_w, margin + panel_h), 1.0, -1, cv2.LINE_AA, 4)
+        along = np.arange(face_w, dtype=np.float32)[None, :]
+        dirt += shadow * (0.6 + 0.65 * np.cos(2 * np.pi * along / (1.3 * h))) / 0.8
     coverage = np.clip(lit + style.ghost * ghost + 0.8 * dirt, 0, 1)[..., None]
     face = face * (1 - coverage) + np.array(style.segment, np.float32) * coverage
     if style.frame > 0:

@@ -240,3 +240,16 @@ def test_dirt_on_the_glass_beside_the_number_leaves_the_reading_as_sure():
     reading = read_display(drawn.image, {"kind": "seven_segment"})
     assert reading.details["text"] == "7.25"
     assert reading.confidence >= expected.confidence - 0.05
+
+
+@pytest.mark.parametrize("text", ["109.76", "58.78", "250.4"])
+def test_a_shadow_along_the_panels_bottom_edge_is_not_taken_for_the_digits_bottom_bars(text):
+    # The bevel's shadow lies along the glass's bottom edge, darker in stretches, and the
+    # digits' lower halves are paler (glare, the bevel's shade): the shadow's bars outdo
+    # the digits' bottom bars, but no vertical segment joins them to the middle bars.
+    style = DisplayStyle(positions=5, bottom_shadow=0.15, fade_down=0.5, housing_margin=0.3, housing=(190, 195, 195))
+    drawn = draw_display(text, style, Camera(size=(1280, 720), panel_width=0.6, noise=2.0, jpeg_quality=85))
+    x, y, w, h = drawn.panel_roi
+    reading = read_display(drawn.image, {"kind": "seven_segment", "roi": [x, y, w, h + 3]})
+    assert reading.details["text"] == text
+    assert reading.confidence >= 0.5
