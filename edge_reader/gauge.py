@@ -53,10 +53,10 @@ AGREEMENT_DEGREES = 5.0  # the line and the mass stages agree within this
 NEAR_DEGREES = 20.0  # and see the same pointer within this
 # Radii, as fractions of the dial radius found, searched for the ring of ticks (the rim
 # found may be a bezel's outer edge), in steps of 0.025; a ring is 7 steps deep.
-_SCALE_RADII = np.linspace(0.35, 1.0, 27, dtype=np.float32)
+SCALE_RADII = np.linspace(0.35, 1.0, 27, dtype=np.float32)
 SCALE_BAND_STEPS = 7
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
-UNSURE_SCALE_CONFIDENCE = 0.4
+UNSURE_SCALE_CONFIDENCE = 0.4  # a range-only reading with no scale seen, or one ring against the others: refused
 SCALE_BARE = 0.25  # a ring whose bare quarter is this dark, of its marks' level, is a bezel or a band
 POINTER_COVER = 25.0  # degrees each side of the pointer where it may hide the scale's marks
 SCALE_GAP_AGREEMENT = 15.0  # degrees between two rings' gap middles that make them the same gap
@@ -140,7 +140,7 @@ def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None)
     marks = cv2.max(
         cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel)
     ).astype(np.float32)
-    polar = _polar(marks, center, _SCALE_RADII * radius)
+    polar = _polar(marks, center, SCALE_RADII * radius)
     # A wide pointer hides the marks under it: near it, an unmarked run may be its cover.
     near_pointer = np.zeros(polar.shape[0], bool)
     if needle_angle is not None:
