@@ -475,7 +475,7 @@ def _find_needle(
     by_mass = Needle(angle=mass.angle, confidence=mass.confidence)
     if line is None:
         return by_mass
-    apart = abs((line.angle - mass.angle + 180) % 360 - 180)
+    apart = degrees_apart(line.angle, mass.angle)
     if apart <= AGREEMENT_DEGREES:
         return Needle(angle=line.angle, confidence=max(line.confidence, mass.confidence))
     surer = line if line.confidence >= mass.confidence else by_mass

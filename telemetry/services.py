@@ -192,7 +192,7 @@ def _key_reused() -> PayloadError:
     return PayloadError("This Idempotency-Key was already used for another body.", field="Idempotency-Key", status=422)
 
 
-def _store_readings(entries: list[IngestEntry]) -> list[Sequence[ParsedReading]]:
+def _store_readings(entries: list[IngestEntry]) -> Sequence[Sequence[ParsedReading]]:
     """One statement for every entry's readings; per entry, the readings really stored
     (not those ignored as duplicates)."""
     if not entries:
@@ -221,7 +221,7 @@ def _store_readings(entries: list[IngestEntry]) -> list[Sequence[ParsedReading]]
         for index, (entry, rows) in enumerate(zip(entries, rows_of, strict=True))
     ]
     _store_restamped(restamp, stored, seen)
-    return list(stored)
+    return stored
 
 
 def _only_inserted(

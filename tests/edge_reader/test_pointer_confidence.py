@@ -8,10 +8,11 @@ import math
 import cv2
 import numpy as np
 
-from edge_reader.pointer import STEADY, find_pointer
+from edge_reader.pointer import STEADY, degrees_apart, find_pointer
 from edge_reader.readers import read_image
 from edge_reader.result import ReadError
 from edge_reader.synthetic import random_meter_dial
+from tests.edge_reader.helpers import pointer_of_meter_dial
 
 SUB_DIAL = {"kind": "dial", "min_angle": 0, "max_angle": 360, "min_value": 0, "max_value": 10}
 FACE, RED = (225, 225, 225), (40, 40, 200)
@@ -67,8 +68,8 @@ def test_a_real_pointer_stays_put_when_the_centre_moves_a_little():
     wanders = []
     for _ in range(20):
         image, value = random_meter_dial(rng)
-        pointer = find_pointer(image, ((image.shape[1] - 1) / 2, (image.shape[0] - 1) / 2), 0.45 * image.shape[0])
-        if pointer is not None and abs((pointer.angle - value * 36 + 180) % 360 - 180) < 5:
+        pointer = pointer_of_meter_dial(image)
+        if pointer is not None and degrees_apart(pointer.angle, value * 36) < 5:
             wanders.append(pointer.factors["wander"])
     assert len(wanders) >= 10
     assert max(wanders) <= STEADY

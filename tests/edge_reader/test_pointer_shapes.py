@@ -12,9 +12,10 @@ import pytest
 from edge_reader import gauge
 from edge_reader.calibration import CalibrationError
 from edge_reader.gauge import find_scale, measure_dial, read_gauge, scale_verdict
-from edge_reader.pointer import find_pointer
+from edge_reader.pointer import degrees_apart, find_pointer
 from edge_reader.result import ReadError
 from edge_reader.synthetic import GaugeStyle, Scene, _point, calibration_for, draw_gauge, random_meter_dial
+from tests.edge_reader.helpers import pointer_of_meter_dial
 
 RED = (40, 40, 210)
 # A water meter's sub-dial: a full circle, 0 to 10 clockwise from 12, a fat red drop.
@@ -66,7 +67,7 @@ def test_the_mass_stage_tells_the_tip_of_a_drop_from_its_round_body():
     image = draw_gauge(3.0, METER, scene)
     pointer = find_pointer(image, (100, 100), 90)
     assert pointer is not None and pointer.cue == "red"
-    assert abs((pointer.angle - 108 + 180) % 360 - 180) < 2.0
+    assert degrees_apart(pointer.angle, 108) < 2.0
 
 
 def test_a_digit_under_a_dark_pointer_does_not_drag_its_tip():
@@ -150,7 +151,7 @@ def test_the_tip_is_seen_from_the_pointers_pivot_when_the_crop_is_off_centre(val
     image = draw_gauge(value, METER, scene)
     pointer = find_pointer(image, (69.5, 69.5), 63)
     assert pointer is not None
-    assert abs((pointer.angle - value * 36 + 180) % 360 - 180) < 1.5
+    assert degrees_apart(pointer.angle, value * 36) < 1.5
 
 
 def test_a_drawn_meter_dial_reads_like_a_real_sub_dial():
@@ -158,8 +159,8 @@ def test_a_drawn_meter_dial_reads_like_a_real_sub_dial():
     errors = []
     for _ in range(20):
         image, value = random_meter_dial(rng)
-        pointer = find_pointer(image, ((image.shape[1] - 1) / 2, (image.shape[0] - 1) / 2), 0.45 * image.shape[0])
-        errors.append(180.0 if pointer is None else abs((pointer.angle - value * 36 + 180) % 360 - 180))
+        pointer = pointer_of_meter_dial(image)
+        errors.append(180.0 if pointer is None else degrees_apart(pointer.angle, value * 36))
     assert np.median(errors) < 3.0
     assert sum(error > 20 for error in errors) <= 3
 
@@ -176,7 +177,7 @@ def test_a_red_mark_merged_into_the_pointers_side_leaves_no_confidence(value):
     assert pointer is None or pointer.confidence < 0.5
     clean = find_pointer(draw_gauge(value, METER, scene), (69.5, 69.5), 56)
     assert clean is not None and clean.confidence >= 0.5
-    assert abs((clean.angle - value * 36 + 180) % 360 - 180) < 1.0
+    assert degrees_apart(clean.angle, value * 36) < 1.0
 
 
 # A dark bezel around a scale of few ticks: the rim found is the bezel's outer edge, and
