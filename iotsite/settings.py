@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -232,6 +233,12 @@ else:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests run on a file, as production does, not on Django's shared in-memory
+    # database: there a worker thread writing beside a request gets "database table is
+    # locked" at once, where a file waits out the write lock for the busy timeout.
+    DATABASES["default"]["TEST"] = {
+        "NAME": envstr("TEST_DATABASE_NAME", str(Path(tempfile.gettempdir()) / f"test_iotsite_{os.getpid()}.sqlite3"))
+    }
 
 
 def database_urls(raw: str) -> list[str]:
