@@ -50,6 +50,7 @@ MAX_CANDIDATES = 8
 CONFIDENT_ELSEWHERE = 0.75  # a reading this good outweighs a pattern no digit makes in another candidate
 SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
+COLOURED_POINT_SHARE = 0.5  # the darkest channel's reading with a point, this sure relative to one without, adds it
 MIN_CONFIDENCE = 0.45  # below this the best candidate is not taken for a display
 CUT_SHORT_PENALTY = 0.9  # the confidence of a reading from a candidate the frame cuts short
 CUT_SHORT_PREFERENCE = 0.25  # and how much a panel seen whole is preferred to it
@@ -240,8 +241,17 @@ def _brightness(image: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(blue, green), red)
 
 
+def _darkness(image: np.ndarray) -> np.ndarray:
+    """The smallest colour channel, for dark strokes: a dark segment is dark in every
+    channel, and a coloured mark on a grey LCD (a pump's red decimal point) in one at
+    least, where the largest channel barely sees it."""
+    blue, green, red = cv2.split(image)
+    return cv2.min(cv2.min(blue, green), red)
+
+
 def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame_penalty: float) -> PanelReading:
     pyramid = _pyramid(_brightness(colour))
+    dark_pyramid = _pyramid(_darkness(colour)) if colour.ndim == 3 else pyramid
     work_level = next(level for level, image in enumerate(pyramid) if max(image.shape) <= WORK_SIDE)
     work = pyramid[work_level]
     work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
@@ -251,8 +261,9 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     candidates = _panel_candidates(work, work_colour)
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
+        dark_panel = _rectify(dark_pyramid, quad * 2**work_level) if dark_pyramid is not pyramid else panel
         try:
-            reading = _read_panel(panel, options)
+            reading = _read_panel(panel, dark_panel, options)
             reading = replace(
                 reading,
                 quad=_corners(quad * 2**work_level),
@@ -492,25 +503,51 @@ def _rectify(pyramid: list[np.ndarray], quad: np.ndarray) -> np.ndarray:
 # Reading one rectified panel ---------------------------------------------------------
 
 
-def _read_panel(panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+def _read_panel(panel: np.ndarray, dark_panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+    """The panel read for lit and for dark strokes, the likelier polarity first.
+
+    `panel` is the brightest colour channel, `dark_panel` the darkest. Dark strokes are
+    looked for in the brightest channel first, where a coloured housing is not dark and
+    glare leaves the most contrast; the darkest channel is read too when that reading is
+    poor, or has no decimal point: a pump's red point on its grey LCD is dark only there.
+    """
     first_dark = _digits_look_dark(panel)
     best: PanelReading | None = None
     failure: ReadError | None = None
-    for dark in (first_dark, not first_dark):
+    views = [(panel, first_dark), (panel, not first_dark)]
+    if dark_panel is not panel:
+        views.insert(1 if first_dark else 2, (dark_panel, True))
+    for view, dark in views:
         try:
-            reading = _read_strokes(_stroke_map(panel, dark), options)
+            reading = _read_strokes(_stroke_map(view, dark), options)
         except ReadError as error:
             if failure is None or isinstance(error, Implausible) and not isinstance(failure, Implausible):
                 failure = error
             continue
+        if view is panel and dark and "." not in reading.text and dark_panel is not panel:
+            reading = _with_coloured_point(reading, dark_panel, options)
         if best is None or reading.confidence > best.confidence:
             best = reading
-        # The other polarity reads the gaps between strokes; only a poor reading is worth that risk.
+        # The other polarity reads the gaps between strokes, and the darkest channel more
+        # than the digits: only a poor reading is worth that risk.
         if best.confidence >= SURE_OF_POLARITY:
             break
     if best is None:
         raise failure or ReadError("no digits")
     return best
+
+
+def _with_coloured_point(reading: PanelReading, dark_panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+    """The reading with the decimal point the darkest channel shows, if that channel reads
+    the same digits with a point, about as surely; else the reading as it was."""
+    try:
+        pointed = _read_strokes(_stroke_map(dark_panel, True), options)
+    except ReadError:
+        return reading
+    same_digits = "." in pointed.text and pointed.text.replace(".", "") == reading.text
+    if same_digits and pointed.confidence >= COLOURED_POINT_SHARE * reading.confidence:
+        return pointed
+    return reading
 
 
 def _digits_look_dark(panel: np.ndarray) -> bool:
@@ -874,6 +911,10 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     for cell, cell_scores, (learned, sureness) in zip(cells, scores, verdicts, strict=True):
         if cell.kind == "minus":
             character, margin = "-", 1.0
+            if _lit(_segment_ratios(cell_scores, lit_level), split) != {"g"} and _at_row_end(cell, cells):
+                # Bars above or below the middle one: a reflection's edges, not a sign.
+                penalty *= EDGE_MARK_PENALTY
+                continue
         else:
             try:
                 character, margin = _decide_digit(cell_scores, lit_level, len(cells), split)
@@ -892,6 +933,11 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                     # The panel's border or a reflection at the end of the row: not a digit.
                     penalty *= EDGE_MARK_PENALTY
                     continue
+            if cell.kind == "one" and character not in ("1", " ") and _at_row_end(cell, cells):
+                # Ink one bar wide is a 1 or nothing: a wider digit read there is the
+                # panel's edge beside the row, seen with the gap before it.
+                penalty *= EDGE_MARK_PENALTY
+                continue
             agreements.append(sureness if learned == character else 0.0)
             if learned != character and sureness >= DOUBTING_CELL:
                 if learned == "x" and len(cells) >= 3 and cell in (cells[0], cells[-1]):

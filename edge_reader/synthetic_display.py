@@ -76,6 +76,9 @@ class DisplayStyle:
     # Lit segments paler towards the digits' bottom (glare on the lower half, the bevel's
     # shade): 0.4 leaves the bottom bars at 0.6 of the top bars' darkness.
     fade_down: float = 0.0
+    # The lit decimal point in a colour of its own (a pump's red point on its grey LCD);
+    # None: the segments' colour.
+    point_colour: BGR | None = None
 
 
 @dataclass(frozen=True)
@@ -148,12 +151,13 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
     margin = style.housing_margin * h
     lit = np.zeros((face_h, face_w), np.float32)
     ghost = np.zeros_like(lit)
+    coloured_point = np.zeros_like(lit)
     for index, (char, point) in enumerate(cells_of(text, style.positions)):
         origin = (margin + pad_x + index * pitch, margin + pad_y)
         on = VARIANT_SEGMENTS_OF.get(char, SEGMENTS_OF[char]) if style.variants else SEGMENTS_OF[char]
         for name in SEGMENT_NAMES:
             _draw_segment(lit if name in on else ghost, name, origin, style)
-        _draw_point(lit if point else ghost, origin, style)
+        _draw_point((coloured_point if style.point_colour else lit) if point else ghost, origin, style)
     face = np.empty((face_h, face_w, 3), np.float32)
     face[:] = style.housing
     x0, y0 = margin, margin
@@ -178,6 +182,9 @@ def draw_panel(text: str, style: DisplayStyle) -> tuple[np.ndarray, np.ndarray]:
         dirt += shadow * (0.6 + 0.65 * np.cos(2 * np.pi * along / (1.3 * h))) / 0.8
     coverage = np.clip(lit + style.ghost * ghost + 0.8 * dirt, 0, 1)[..., None]
     face = face * (1 - coverage) + np.array(style.segment, np.float32) * coverage
+    if style.point_colour:
+        cover = coloured_point[..., None]
+        face = face * (1 - cover) + np.array(style.point_colour, np.float32) * cover
     if style.frame > 0:
         # The glass's dark edge inside the housing, as on a pump's or a meter's LCD.
         thickness = max(1, int(round(style.frame * h)))
@@ -385,6 +392,8 @@ def random_style(rng: np.random.Generator, positions: int | None = None) -> Disp
         glow=glow,
         housing=housing,
         housing_margin=float(rng.uniform(0.15, 0.6)),
+        # Some LCDs (fuel pumps) print the lit point red.
+        point_colour=(50, 40, int(rng.integers(150, 220))) if lcd and rng.random() < 0.25 else None,
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from edge_reader.display import (
     Band,
     Cell,
+    DisplayOptions,
     PanelReading,
     _backed_by_other_views,
     _cells,
@@ -22,6 +23,7 @@ from edge_reader.display import (
     _keep_the_lit_point,
     _mark_decimal_points,
     _piece_of_longer_reading,
+    _read_row,
     _split_ratio,
     _three_bar_band,
     _with_rim_in_band,
@@ -253,3 +255,69 @@ def test_a_shadow_along_the_panels_bottom_edge_is_not_taken_for_the_digits_botto
     reading = read_display(drawn.image, {"kind": "seven_segment", "roi": [x, y, w, h + 3]})
     assert reading.details["text"] == text
     assert reading.confidence >= 0.5
+
+
+@pytest.mark.parametrize("text", ["109.76", "58.78", "7.25"])
+@pytest.mark.parametrize(
+    "camera",
+    [Camera(size=(1280, 720), panel_width=0.7), Camera(size=(1280, 720), panel_width=0.7, blur=0.03, noise=4.0)],
+    ids=["sharp", "blurred"],
+)
+def test_a_red_decimal_point_on_a_grey_lcd_is_read(text, camera):
+    # Pumps print the point red: in the brightest channel it is as light as the panel,
+    # and the number read without it is a hundred times too large.
+    drawn = draw_display(text, replace(PUMP, point_colour=(50, 40, 175)), camera)
+    reading = read_display(drawn.image, {"kind": "seven_segment"})
+    assert reading.details["text"] == text
+    assert reading.confidence >= 0.5
+
+
+def _paint_digit(strokes: np.ndarray, segments: str, left: int, width: int = 60, value: float = 1.0) -> None:
+    """Segments 10 pixels thick in a digit from row 20 to row 120."""
+    top, bottom, t = 20, 120, 10
+    middle = (top + bottom) // 2 - t // 2
+    boxes = {
+        "a": (top, top + t, left, left + width),
+        "g": (middle, middle + t, left, left + width),
+        "d": (bottom - t, bottom, left, left + width),
+        "f": (top, middle + t, left, left + t),
+        "b": (top, middle + t, left + width - t, left + width),
+        "e": (middle, bottom, left, left + t),
+        "c": (middle, bottom, left + width - t, left + width),
+    }
+    for name in segments:
+        y0, y1, x0, x1 = boxes[name]
+        strokes[y0:y1, x0:x1] = value
+
+
+def _row_after(mark) -> tuple[np.ndarray, np.ndarray]:
+    """Strokes and ink of a 6 and a 0, with `mark` drawn before them."""
+    strokes = np.zeros((140, 400), np.float32)
+    mark(strokes)
+    _paint_digit(strokes, "acdefg", 150)
+    _paint_digit(strokes, "abcdef", 250)
+    return strokes, strokes > 0.85
+
+
+def test_a_dash_with_a_bar_over_it_before_the_number_is_no_minus_sign():
+    minus, _ = _row_after(lambda strokes: _paint_digit(strokes, "g", 75, width=35))
+    assert _read_row(minus, minus > 0.85, Band(20, 120), DisplayOptions()).text == "-60"
+
+    def reflection(strokes):  # a reflection's edges: a dash, and a fainter bar where a top bar goes
+        _paint_digit(strokes, "g", 75, width=35)
+        _paint_digit(strokes, "a", 75, width=35, value=0.7)
+
+    strokes, ink = _row_after(reflection)
+    reading = _read_row(strokes, ink, Band(20, 120), DisplayOptions())
+    assert reading.text == "60" and reading.confidence < 1.0
+
+
+def test_a_bar_at_the_rows_end_read_as_a_wide_digit_is_the_panels_edge():
+    # The panel's dark edge, a bar as tall as the digits, two blank positions before
+    # them: a digit's box placed over it finds every segment lit, an 8.
+    strokes = np.zeros((140, 400), np.float32)
+    strokes[20:120, 0:10] = 1.0
+    _paint_digit(strokes, "abdeg", 150)
+    _paint_digit(strokes, "acdfg", 250)
+    reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
+    assert reading.text == "25" and reading.confidence < 1.0
