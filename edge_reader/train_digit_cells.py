@@ -109,7 +109,7 @@ def draw_cell(rng: np.random.Generator, label: str, half: bool = False) -> np.nd
                     break
         else:
             lit, block = set(), True
-    ghost = rng.uniform(0.0, 0.35) if rng.random() < 0.6 else 0.0
+    ghost = rng.uniform(0.0, 0.45) if rng.random() < 0.6 else 0.0
     for name, line in lines.items():
         level = rng.uniform(0.55, 1.0) if name in lit else ghost * rng.uniform(0.5, 1.0)
         if level > 0:
@@ -118,11 +118,17 @@ def draw_cell(rng: np.random.Generator, label: str, half: bool = False) -> np.nd
         x0, y0 = margin + rng.uniform(0, 0.3) * width, margin + rng.uniform(0, 0.3) * HEIGHT
         x1, y1 = margin + rng.uniform(0.7, 1.0) * width, margin + rng.uniform(0.6, 1.0) * HEIGHT
         cv2.rectangle(canvas, (int(x0), int(y0)), (int(x1), int(y1)), float(rng.uniform(0.6, 1.0)), -1)
-    # A neighbour's edge, or a decimal point, just beyond the box.
-    if rng.random() < 0.25:
+    # A neighbour's edge, or a decimal point, just beyond the box, on either side.
+    if rng.random() < 0.35:
         side = margin + width + rng.uniform(0.05, 0.2) * width
+        if rng.random() < 0.4:
+            side = margin - rng.uniform(0.05, 0.2) * width - thickness
         top = margin + rng.uniform(0, 0.7) * HEIGHT
         cv2.rectangle(canvas, (int(side), int(top)), (int(side + thickness), int(top + 0.3 * HEIGHT)), 1.0, -1)
+    if rng.random() < 0.2:  # the point after the digit, at its foot
+        x, size = margin + width + rng.uniform(0.05, 0.25) * width, thickness * rng.uniform(0.8, 1.3)
+        y = margin + HEIGHT - size
+        cv2.rectangle(canvas, (int(x), int(y)), (int(x + size), int(y + size)), float(rng.uniform(0.6, 1.0)), -1)
     shear = rng.uniform(-0.1, 0.1)
     matrix = np.array([[1.0, shear, -shear * (margin + HEIGHT)], [0.0, 1.0, 0.0]], np.float32)
     canvas = cv2.warpAffine(canvas, matrix, (canvas.shape[1], canvas.shape[0]))
@@ -130,6 +136,10 @@ def draw_cell(rng: np.random.Generator, label: str, half: bool = False) -> np.nd
     if sigma > 0.5:
         canvas = cv2.GaussianBlur(canvas, (0, 0), sigma)
     canvas += rng.normal(0, rng.uniform(0.0, 0.08), canvas.shape).astype(np.float32)
+    if rng.random() < 0.5:  # an uneven background: shade, glare, a panel's texture the strokes map keeps
+        coarse = rng.uniform(0.0, 1.0, (3, 2)).astype(np.float32)
+        field = cv2.resize(coarse, (canvas.shape[1], canvas.shape[0]), interpolation=cv2.INTER_CUBIC)
+        canvas += rng.uniform(0.0, 0.3) * np.clip(field, 0.0, 1.0)
     if rng.random() < 0.3:  # specks
         for _ in range(rng.integers(1, 6)):
             x, y = rng.integers(0, canvas.shape[1]), rng.integers(0, canvas.shape[0])

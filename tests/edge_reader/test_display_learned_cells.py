@@ -105,3 +105,38 @@ def test_the_judges_agreeing_raise_the_confidence_and_differing_lowers_it(monkey
     differing = read_with(lambda index: ("8" if index == 1 else text[index] if index < len(text) else " ", 0.99))
     assert agreeing > unsure
     assert differing < unsure
+
+
+def _lcd_cell(digit: str, ramp: float, ghost: float) -> np.ndarray:
+    """A digit's stroke map as a real LCD gives it: lit segments, unlit ones showing at
+    `ghost`, a background rising to `ramp` across the cell (shade, glare), and the next
+    position's decimal point at the box's lower right."""
+    from edge_reader.train_digit_cells import SEGMENTS_OF_DIGIT
+
+    height, width, t = 96, 56, 12
+    cell = np.tile(np.linspace(0.0, ramp, width, dtype=np.float32), (height, 1))
+    bars = {
+        "a": (slice(0, t), slice(0, width - 6)),
+        "g": (slice(42, 42 + t), slice(0, width - 6)),
+        "d": (slice(height - t, height), slice(0, width - 6)),
+        "f": (slice(0, 48), slice(0, t)),
+        "b": (slice(0, 48), slice(width - 6 - t, width - 6)),
+        "e": (slice(48, height), slice(0, t)),
+        "c": (slice(48, height), slice(width - 6 - t, width - 6)),
+    }
+    for name, (rows, columns) in bars.items():
+        lit = name in SEGMENTS_OF_DIGIT[digit][0]
+        cell[rows, columns] = np.maximum(cell[rows, columns], 1.0 if lit else ghost)
+    cell[height - 10 :, width - 4 :] = 1.0  # the point after the digit, just inside the box
+    return digit_cells.normalised_cell(cell)
+
+
+def test_digits_on_an_uneven_panel_with_their_unlit_segments_showing_are_read():
+    # Every digit, on a background rising to 0, 15% or 30% of a lit stroke, with its
+    # unlit segments at 0, 15% or 25%: the judge names the digit, sure of it, nearly always.
+    conditions = [(ramp, ghost) for ramp in (0.0, 0.15, 0.3) for ghost in (0.0, 0.15, 0.25)]
+    cells = np.array([_lcd_cell(digit, ramp, ghost) for digit in "0123456789" for ramp, ghost in conditions])
+    digits = [digit for digit in "0123456789" for _ in conditions]
+    verdicts = classify(cells)
+    right = sum(label == digit and sureness >= 0.8 for digit, (label, sureness) in zip(digits, verdicts, strict=True))
+    assert right >= 70, f"{right} of {len(cells)}"
