@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache, partial
 from typing import Any
 
 import cv2
@@ -251,7 +252,8 @@ def _darkness(image: np.ndarray) -> np.ndarray:
 
 def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame_penalty: float) -> PanelReading:
     pyramid = _pyramid(_brightness(colour))
-    dark_pyramid = _pyramid(_darkness(colour)) if colour.ndim == 3 else pyramid
+    # The darkest channel is made only for a candidate that needs it (_read_panel).
+    dark_pyramid = cache(lambda: _pyramid(_darkness(colour)))
     work_level = next(level for level, image in enumerate(pyramid) if max(image.shape) <= WORK_SIDE)
     work = pyramid[work_level]
     work_colour = cv2.resize(colour, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_AREA)
@@ -261,9 +263,9 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     candidates = _panel_candidates(work, work_colour)
     for index, quad in enumerate(candidates):
         panel = _rectify(pyramid, quad * 2**work_level)
-        dark_panel = _rectify(dark_pyramid, quad * 2**work_level) if dark_pyramid is not pyramid else panel
+        dark_panel = partial(_rectify_later, dark_pyramid, quad * 2**work_level)
         try:
-            reading = _read_panel(panel, dark_panel, options)
+            reading = _read_panel(panel, dark_panel if colour.ndim == 3 else None, options)
             reading = replace(
                 reading,
                 quad=_corners(quad * 2**work_level),
@@ -500,32 +502,57 @@ def _rectify(pyramid: list[np.ndarray], quad: np.ndarray) -> np.ndarray:
     )
 
 
+def _rectify_later(pyramid: Callable[[], list[np.ndarray]], quad: np.ndarray) -> np.ndarray:
+    """_rectify, on a pyramid made when first needed."""
+    return _rectify(pyramid(), quad)
+
+
 # Reading one rectified panel ---------------------------------------------------------
 
 
-def _read_panel(panel: np.ndarray, dark_panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+def _read_panel(
+    panel: np.ndarray, dark_panel: Callable[[], np.ndarray] | None, options: DisplayOptions
+) -> PanelReading:
     """The panel read for lit and for dark strokes, the likelier polarity first.
 
-    `panel` is the brightest colour channel, `dark_panel` the darkest. Dark strokes are
-    looked for in the brightest channel first, where a coloured housing is not dark and
-    glare leaves the most contrast; the darkest channel is read too when that reading is
-    poor, or has no decimal point: a pump's red point on its grey LCD is dark only there.
+    `panel` is the brightest colour channel; `dark_panel` makes the darkest (None for a
+    grey image). Dark strokes are looked for in the brightest channel first, where a
+    coloured housing is not dark and glare leaves the most contrast; the darkest channel
+    is read too when that reading is poor, or has no decimal point: a pump's red point
+    on its grey LCD is dark only there.
     """
+    results: dict[tuple[bool, bool], PanelReading | ReadError] = {}
+
+    def read(darkest: bool, dark: bool) -> PanelReading:
+        if (darkest, dark) not in results:
+            try:
+                view = dark_panel() if darkest and dark_panel else panel
+                results[darkest, dark] = _read_strokes(_stroke_map(view, dark), options)
+            except ReadError as error:
+                results[darkest, dark] = error
+        result = results[darkest, dark]
+        if isinstance(result, ReadError):
+            raise result
+        return result
+
     first_dark = _digits_look_dark(panel)
     best: PanelReading | None = None
     failure: ReadError | None = None
-    views = [(panel, first_dark), (panel, not first_dark)]
-    if dark_panel is not panel:
-        views.insert(1 if first_dark else 2, (dark_panel, True))
-    for view, dark in views:
+    views = [(False, first_dark), (False, not first_dark)]
+    if dark_panel is not None:
+        views.insert(1 if first_dark else 2, (True, True))
+    for darkest, dark in views:
         try:
-            reading = _read_strokes(_stroke_map(view, dark), options)
+            reading = read(darkest, dark)
         except ReadError as error:
             if failure is None or isinstance(error, Implausible) and not isinstance(failure, Implausible):
                 failure = error
             continue
-        if view is panel and dark and "." not in reading.text and dark_panel is not panel:
-            reading = _with_coloured_point(reading, dark_panel, options)
+        if dark and not darkest and dark_panel is not None and "." not in reading.text:
+            reading = _with_coloured_point(reading, partial(read, True, True))
+        brightest = results.get((False, True))
+        if darkest and isinstance(brightest, PanelReading) and reading.cells > brightest.cells:
+            continue  # the darkest channel's extra digits: a coloured housing or print beside the row
         if best is None or reading.confidence > best.confidence:
             best = reading
         # The other polarity reads the gaps between strokes, and the darkest channel more
@@ -537,11 +564,11 @@ def _read_panel(panel: np.ndarray, dark_panel: np.ndarray, options: DisplayOptio
     return best
 
 
-def _with_coloured_point(reading: PanelReading, dark_panel: np.ndarray, options: DisplayOptions) -> PanelReading:
+def _with_coloured_point(reading: PanelReading, read_darkest: Callable[[], PanelReading]) -> PanelReading:
     """The reading with the decimal point the darkest channel shows, if that channel reads
     the same digits with a point, about as surely; else the reading as it was."""
     try:
-        pointed = _read_strokes(_stroke_map(dark_panel, True), options)
+        pointed = read_darkest()
     except ReadError:
         return reading
     same_digits = "." in pointed.text and pointed.text.replace(".", "") == reading.text

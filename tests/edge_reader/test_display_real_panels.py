@@ -23,6 +23,7 @@ from edge_reader.display import (
     _keep_the_lit_point,
     _mark_decimal_points,
     _piece_of_longer_reading,
+    _read_panel,
     _read_row,
     _split_ratio,
     _three_bar_band,
@@ -30,7 +31,7 @@ from edge_reader.display import (
     read_display,
 )
 from edge_reader.result import ReadError
-from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
+from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display, draw_panel
 
 PUMP = DisplayStyle(
     positions=5, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(230, 230, 230), ghost=0.12, frame=0.08
@@ -321,3 +322,21 @@ def test_a_bar_at_the_rows_end_read_as_a_wide_digit_is_the_panels_edge():
     _paint_digit(strokes, "acdfg", 250)
     reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
     assert reading.text == "25" and reading.confidence < 1.0
+
+
+def _flat_panel(text: str) -> np.ndarray:
+    """The panel of a display drawn flat, in grey, at the reader's panel height."""
+    face, corners = draw_panel(text, DisplayStyle(positions=5))
+    (x0, y0), (x1, y1) = corners[0].astype(int), corners[2].astype(int)
+    grey = cv2.cvtColor(face.astype(np.uint8), cv2.COLOR_BGR2GRAY)[y0:y1, x0:x1]
+    return cv2.resize(grey, (round(grey.shape[1] * 160 / grey.shape[0]), 160))
+
+
+def test_the_darkest_channel_adds_a_point_to_the_same_digits_but_no_digits():
+    # The darkest channel sees coloured marks the brightest does not: a red point is
+    # welcome, a coloured housing or print beside the row read as a digit is not.
+    options = DisplayOptions()
+    assert _read_panel(_flat_panel("10976"), lambda: _flat_panel("109.76"), options).text == "109.76"
+    lone = _read_panel(_flat_panel("4"), lambda: _flat_panel("84"), options)
+    assert lone.text == "4"
+    assert _read_panel(_flat_panel("12"), lambda: _flat_panel("12.5"), options).text == "12"
