@@ -13,6 +13,7 @@ import pytest
 from edge_reader import digit_cells
 from edge_reader.digit_cells import CLASSES, classify, load_weights, probabilities
 from edge_reader.train_digit_cells import labelled_cells
+from tests.edge_reader.helpers import paint_segments
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,20 +114,12 @@ def _lcd_cell(digit: str, ramp: float, ghost: float) -> np.ndarray:
     position's decimal point at the box's lower right."""
     from edge_reader.train_digit_cells import SEGMENTS_OF_DIGIT
 
-    height, width, t = 96, 56, 12
+    height, width = 96, 56
     cell = np.tile(np.linspace(0.0, ramp, width, dtype=np.float32), (height, 1))
-    bars = {
-        "a": (slice(0, t), slice(0, width - 6)),
-        "g": (slice(42, 42 + t), slice(0, width - 6)),
-        "d": (slice(height - t, height), slice(0, width - 6)),
-        "f": (slice(0, 48), slice(0, t)),
-        "b": (slice(0, 48), slice(width - 6 - t, width - 6)),
-        "e": (slice(48, height), slice(0, t)),
-        "c": (slice(48, height), slice(width - 6 - t, width - 6)),
-    }
-    for name, (rows, columns) in bars.items():
-        lit = name in SEGMENTS_OF_DIGIT[digit][0]
-        cell[rows, columns] = np.maximum(cell[rows, columns], 1.0 if lit else ghost)
+    lit = SEGMENTS_OF_DIGIT[digit][0]
+    unlit = "".join(name for name in "abcdefg" if name not in lit)
+    for segments, level in ((lit, 1.0), (unlit, ghost)):
+        paint_segments(cell, segments, left=0, top=0, bottom=height, width=width - 6, thick=12, level=level)
     cell[height - 10 :, width - 4 :] = 1.0  # the point after the digit, just inside the box
     return digit_cells.normalised_cell(cell)
 

@@ -32,6 +32,7 @@ from edge_reader.display import (
 )
 from edge_reader.result import ReadError
 from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display, draw_panel
+from tests.edge_reader.helpers import paint_segments
 
 PUMP = DisplayStyle(
     positions=5, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(230, 230, 230), ghost=0.12, frame=0.08
@@ -275,20 +276,7 @@ def test_a_red_decimal_point_on_a_grey_lcd_is_read(text, camera):
 
 def _paint_digit(strokes: np.ndarray, segments: str, left: int, width: int = 60, value: float = 1.0) -> None:
     """Segments 10 pixels thick in a digit from row 20 to row 120."""
-    top, bottom, t = 20, 120, 10
-    middle = (top + bottom) // 2 - t // 2
-    boxes = {
-        "a": (top, top + t, left, left + width),
-        "g": (middle, middle + t, left, left + width),
-        "d": (bottom - t, bottom, left, left + width),
-        "f": (top, middle + t, left, left + t),
-        "b": (top, middle + t, left + width - t, left + width),
-        "e": (middle, bottom, left, left + t),
-        "c": (middle, bottom, left + width - t, left + width),
-    }
-    for name in segments:
-        y0, y1, x0, x1 = boxes[name]
-        strokes[y0:y1, x0:x1] = value
+    paint_segments(strokes, segments, left=left, top=20, bottom=120, width=width, thick=10, level=value)
 
 
 def _row_after(mark) -> tuple[np.ndarray, np.ndarray]:
