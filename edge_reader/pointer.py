@@ -10,7 +10,9 @@ at the dial centre; printed digits and ticks stand apart from it. So:
 3. The tip is the far end of that blob: the pixels beyond TIP_SHARE of its reach,
    weighted by radius, around the strongest direction. A tail stops short of the tip,
    so it never enters this set; digits the pointer runs over join the blob but sit
-   beside the tip and weigh little.
+   beside the tip and weigh little. Rays on which the blob reaches out over a broad arc
+   are left out: a rotor's counterweight (a half disc or a box behind the hub) can reach
+   as far as its slim point, but the point is a spike.
 4. The tip is seen from the pointer's own pivot (the centroid of its part near the
    centre, which lies on its axis wherever the centre was guessed), and the pointer is
    placed on its axis of mirror symmetry through that pivot. A blob that is not
@@ -47,6 +49,13 @@ SYMMETRIC = 0.95  # share of a pointer's blob that its mirror image about its ax
 ASYMMETRIC = 0.85  # and with no confidence left
 THIN_MARK = 7  # pixels (a tenth of MASS_RADIUS): strokes thinner than this are print, not pointer
 FREED_REACH = 0.5  # an opened blob reaching this far (dial radii) is a pointer on its own
+PRINT_INNER = 0.5  # dial radii: a meter's digits and ticks are printed outside this
+RAY_STEP = 3  # degrees: the blob's reach is taken ray by ray, on rays this wide
+RAYS = 360 // RAY_STEP
+_RAY_WINDOW = np.arange(-20, 21)  # the rays within ±60° of a ray, by index
+PLATEAU = 0.8  # a ray is on a broad arc when most rays within ±60° reach this share as far
+COUNTERWEIGHT_APART = 60.0  # degrees between a rotor's point and where its counterweight reaches farthest
+SLIM_POINT_LENGTH = 0.3  # dial radii: a stroke cut away this long from within PRINT_INNER is a slim point
 RED_PREFERENCE = 0.6  # a red blob this good compared with the best wins
 JITTER = 0.05  # dial radii: the centre is moved this far each way to see whether the pointer stays put
 STEADY = 4.0  # degrees: the pointer found from every moved centre within this of the first, without doubt
@@ -184,7 +193,7 @@ def _blob_estimate(
         return None
     blob = np.isin(labels, touching)
     whole = blob
-    blob = _without_thin_marks(blob, hub, distance)
+    blob = _without_thin_marks(blob, hub, distance, angle)
     # Print the pointer ran over, taken off its outer half: the more there was, the less
     # sure the tip is where the pointer ends rather than where a digit does.
     outer = distance > 0.5 * float(np.percentile(distance[blob], 98))
@@ -196,7 +205,8 @@ def _blob_estimate(
     reach = float(np.percentile(radii, 98))
     if reach < MIN_REACH:
         return None
-    tip_angle, spread = _direction(radii, angles, reach * TIP_SHARE)
+    spiky, spike_reach = _off_broad_arcs(radii, angles)
+    tip_angle, spread = _direction(radii[spiky], angles[spiky], spike_reach * TIP_SHARE)
     body_angle, _ = _direction(radii, angles, reach * 0.55)
     axis = _axis(radii, angles, reach, tip_angle)
     # The tip's direction is seen from the centre, which may be a little off the pivot; the
@@ -252,7 +262,7 @@ def _blob_estimate(
     return score, PointerEstimate(tip_angle, confidence, cue, reach, tip, factors)
 
 
-def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray) -> np.ndarray:
+def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """The blob without printed digits and ticks the pointer runs over.
 
     A digit touching a dark pointer's tip joins its blob and drags the tip aside; its
@@ -268,11 +278,36 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray)
         return blob
     kept = np.isin(labels, touching)
     reach = np.percentile(distance[kept], 98)
+    if _cut_a_slim_pointer(blob & ~kept, kept, distance, angle):
+        return blob
     # Opened away to the hub: a thin line pointer. Much shorter, but still long: a pointer
     # freed from the ring of ticks or the rim its tip touched.
     if reach < 0.85 * np.percentile(distance[blob], 98) and reach < FREED_REACH:
         return blob
     return kept
+
+
+def _cut_a_slim_pointer(removed: np.ndarray, kept: np.ndarray, distance: np.ndarray, angle: np.ndarray) -> bool:
+    """Whether the opening cut away a slim pointer whose wide counterweight it kept.
+
+    Print lies out by the scale, so a long removed stroke that starts near the hub is no
+    print. Where what was kept reaches farthest along that stroke, it is the slim end of a
+    tapered pointer, and the pointer is kept; where it reaches farthest elsewhere, the
+    stroke is the point of a rotor and what was kept its counterweight.
+    """
+    farthest = np.unravel_index(int(np.argmax(np.where(kept, distance, 0))), kept.shape)
+    kept_reach, kept_angle = float(distance[farthest]), float(angle[farthest])
+    count, labels = cv2.connectedComponents(removed.astype(np.uint8), connectivity=8)
+    for label in range(1, count):
+        stroke = labels == label
+        radii = distance[stroke]
+        inner, outer = float(radii.min()), float(radii.max())
+        if inner >= PRINT_INNER or outer < kept_reach + 0.05 or outer - inner < SLIM_POINT_LENGTH:
+            continue
+        tip_angle = float(angle[stroke][np.argmax(radii)])
+        if degrees_apart(tip_angle, kept_angle) > COUNTERWEIGHT_APART:
+            return True
+    return False
 
 
 def _seen_from_pivot(
@@ -352,6 +387,24 @@ def _axis(radii: np.ndarray, angles: np.ndarray, reach: float, tip_angle: float)
     if dx * math.sin(tip) - dy * math.cos(tip) < 0:
         dx, dy = -dx, -dy
     return math.degrees(math.atan2(dx, -dy)) % 360
+
+
+def _off_broad_arcs(radii: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, float]:
+    """Which of the blob's pixels lie on rays where it does not reach out over a broad arc,
+    and how far it reaches on those rays (dial radii).
+
+    A pointer's tip is a spike in the blob's reach, ray by ray; a counterweight (a wide
+    half disc or a box behind the hub) can reach as far as the tip, but over a broad arc,
+    where most rays within ±60° reach nearly as far. On a plain disc every ray is on one.
+    """
+    bins = (angles // RAY_STEP).astype(np.int64) % RAYS
+    reach = np.zeros(RAYS, np.float32)
+    np.maximum.at(reach, bins, radii)
+    around = _RAY_WINDOW[None, :] + np.arange(RAYS)[:, None]
+    broad = np.median(reach[around % RAYS], axis=1) >= PLATEAU * reach
+    if broad.all():
+        return np.ones(radii.shape, bool), float(reach.max())
+    return ~broad[bins], float(reach[~broad].max())
 
 
 def _direction(radii: np.ndarray, angles: np.ndarray, beyond: float) -> tuple[float, float]:

@@ -53,7 +53,9 @@ class GaugeStyle:
     face: BGR = (245, 245, 245)
     ink: BGR = (20, 20, 20)  # ticks and numbers
     needle: BGR = (15, 15, 15)
-    needle_shape: str = "tapered"  # "bar", "drop" (fat, round body), "arrow", or "none" for no needle
+    # "bar", "drop" (fat, round body), "arrow", "counterweight" (a slim point balanced by a
+    # half disc of radius tail_length behind the hub), or "none" for no needle
+    needle_shape: str = "tapered"
     needle_width: float = 0.06  # base width as a fraction of the dial radius
     needle_length: float = 0.82
     tail_length: float = 0.2
@@ -182,6 +184,14 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
         cv2.line(img, _fixed(*tail), _fixed(*head), style.needle, max(1, int(round(half))), cv2.LINE_AA, shift=4)
         wings = [_point(head, 2.5 * half, angle - 90), _point(head, 2.5 * half, angle + 90)]
         polygon = np.array([_fixed(*p) for p in (tip, wings[1], wings[0])], np.int32)
+        cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
+    elif style.needle_shape == "counterweight":
+        # A meter's rotor: a slim point balanced by a half disc on the far side of the hub,
+        # wider and heavier than the point but shorter.
+        weight = r * style.tail_length
+        cv2.ellipse(img, _fixed(*c), (int(round(weight * 16)),) * 2, angle, 0, 180, style.needle, -1, cv2.LINE_AA, 4)
+        sides = [_point(c, half, angle - 90), _point(c, half, angle + 90)]
+        polygon = np.array([_fixed(*p) for p in (tip, sides[1], sides[0])], np.int32)
         cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
     elif style.needle_shape == "tapered":
         side_l = _point(c, half, angle - 90)

@@ -62,6 +62,21 @@ def test_a_long_tail_is_not_taken_for_the_tip(value):
     assert read_gauge(image, calibration_for(LONG_TAIL, CAMERA)).value == pytest.approx(value, abs=0.15)
 
 
+# A meter's rotor: a slim point balanced by a half disc behind the hub, wider than the
+# point and reaching nearly as far.
+ROTOR = replace(METER, needle_shape="counterweight", needle_width=0.12, needle_length=0.85, tail_length=0.55)
+
+
+@pytest.mark.parametrize("value", [0.6, 2.3, 4.1, 5.8, 7.4, 9.2])
+def test_the_mass_stage_takes_a_rotors_point_not_its_counterweight(value):
+    # The opening that takes print off a pointer takes the slim point too and keeps the
+    # half disc, which reaches nearly as far as the point, but over a broad arc.
+    scene = Scene(size=(150, 150), radius=75, blur=1.0)
+    pointer = find_pointer(draw_gauge(value, ROTOR, scene), (75, 75), 70)
+    assert pointer is not None
+    assert degrees_apart(pointer.angle, value * 36) < 3.0
+
+
 def test_the_mass_stage_tells_the_tip_of_a_drop_from_its_round_body():
     scene = Scene(size=(200, 200), radius=90)
     image = draw_gauge(3.0, METER, scene)
