@@ -6,7 +6,10 @@
 2. Panel: nearly rectangular, landscape regions (closed edges in any colour channel,
    Otsu regions) are the candidates, tried from the most contrasted; the whole frame
    (or the calibration's ROI) is the last one. Each is rectified by its corners, which
-   undoes small rotation and perspective.
+   undoes small rotation and perspective. A candidate that cuts through the digit row
+   is a piece of the panel: the best such piece is read again grown out along its own
+   sides (by a digit and a half past the cut, and a little all round if the digits
+   touch its edges), and kept when it reads the piece's digits and more.
 3. Strokes: a black-hat (LCD, as a ratio to the panel's level) or a top-hat (LED) with
    a window wider than any stroke keeps the segments and drops uneven light and broad
    glare; each pixel is scaled by the strongest stroke nearby. Which polarity comes
@@ -70,6 +73,8 @@ EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, s
 FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
 CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
 NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
+ROW_GROWTH = 1.5  # digit heights a candidate that cuts the row is grown by on that side, to read it whole
+MARGIN_GROWTH = 0.15  # panel heights it is grown by on each other side when its digits also touch its edges
 LONE_DIGIT_CAP = 0.45  # the confidence a reading of one digit reaches at most
 PAIR_PENALTY = 0.65  # the confidence of a reading of two digits
 TALL_BAND = 0.8  # a digit band taller than this share of the panel holds more than digits
@@ -171,6 +176,9 @@ class PanelReading:
     cells: int  # digits read
     quad: tuple[tuple[float, float], ...] = ()  # the panel's corners in the image read
     cut_short: bool = False  # the candidate runs off the frame
+    # Panel heights to add on each side (left, top, right, bottom) for a candidate that
+    # cuts the digit row: the panel goes on past it.
+    grow: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     agreement: float = 0.0  # the learned judge's least sureness of the digits read, 0 if it differs on one
     # Each character read, the segments seen lit in its cell and the cell's four corners
     # (clockwise from top left), in the pixels of the stage that holds the reading: the
@@ -260,8 +268,13 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
     best: PanelReading | None = None
     implausible: Implausible | None = None
     readings: list[PanelReading] = []
-    candidates = _panel_candidates(work, work_colour)
-    for index, quad in enumerate(candidates):
+    # Each candidate and, for one grown from a piece of the panel, that piece's reading.
+    candidates: list[tuple[np.ndarray, PanelReading | None]] = [
+        (quad, None) for quad in _panel_candidates(work, work_colour)
+    ]
+    whole_frame = candidates[-1][0]
+    while candidates:
+        quad, piece = candidates.pop(0)
         panel = _rectify(pyramid, quad * 2**work_level)
         dark_panel = partial(_rectify_later, dark_pyramid, quad * 2**work_level)
         try:
@@ -271,7 +284,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
                 quad=_corners(quad * 2**work_level),
                 digits=_panel_to_image(reading.digits, panel.shape, quad * 2**work_level),
             )
-            if index == len(candidates) - 1:  # the whole frame, at a coarse scale
+            if quad is whole_frame:  # the whole frame, at a coarse scale
                 reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
             elif _against_frame_edge(quad, work.shape[1], work.shape[0]):
                 # A region the photo cuts short may be a piece of background, or of the
@@ -284,11 +297,20 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
             continue
         except ReadError:
             continue
+        if piece is not None and _digits_only(piece.text) not in _digits_only(reading.text):
+            continue  # grown past the piece, it reads other digits: not the same row
         readings.append(reading)
         if best is None or _preference(reading) > _preference(best):
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
+        if piece is None and reading is best and quad is not whole_frame and any(reading.grow):
+            # The candidate cuts the digit row: it is a piece of the panel, which is read
+            # again grown out past the cut, next. (A piece grown only for a margin would
+            # read as surely as a whole panel: a clean cut between digits looks like one.)
+            bigger = _grown_quad(quad, panel.shape, reading.grow, work.shape)
+            if bigger is not None:
+                candidates.insert(0, (bigger, reading))
     if best is not None and best.agreement >= AGREED:
         # Both judges, the segments and the learned one, read every digit alike. Given to
         # the chosen reading only: ranked by it, a view that misses the point or the sign,
@@ -374,6 +396,10 @@ def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -
     )
 
 
+def _digits_only(text: str) -> str:
+    return "".join(character for character in text if character.isdigit())
+
+
 def _integer_part(text: str) -> str:
     return "".join(character for character in text.split(".")[0] if character.isdigit())
 
@@ -441,6 +467,26 @@ def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndar
             break
     whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
     return quads + [whole]
+
+
+def _grown_quad(
+    quad: np.ndarray, panel_shape: tuple[int, ...], grow: tuple[float, float, float, float], frame: tuple[int, ...]
+) -> np.ndarray | None:
+    """The candidate `quad` grown by `grow` panel heights (left, top, right, bottom), along its
+    own sides and in its own perspective, and kept within the frame; None if it cannot grow."""
+    height, width = panel_shape[:2]
+    left, top, right, bottom = (amount * height for amount in grow)
+    panel = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    to_image = cv2.getPerspectiveTransform(panel, quad.astype(np.float32))
+    grown = np.array(
+        [[-left, -top], [width + right, -top], [width + right, height + bottom], [-left, height + bottom]], np.float32
+    )
+    corners = cv2.perspectiveTransform(grown[None], to_image)[0]
+    corners[:, 0] = np.clip(corners[:, 0], 0, frame[1])
+    corners[:, 1] = np.clip(corners[:, 1], 0, frame[0])
+    if np.abs(corners - quad).max() < 1.0:
+        return None
+    return corners.astype(np.float32)
 
 
 def _against_frame_edge(quad: np.ndarray, width: int, height: int) -> bool:
@@ -633,9 +679,21 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     ink = _with_rim_in_band(ink, rim, band)
     if not ink[band.top : band.bottom].any():
         raise ReadError("no strokes on the panel")
-    penalty = CUT_ROW_PENALTY if _cuts_digits(cut, band) else 1.0
-    if not _has_margins(ink, band):
+    cut_sides = _cut_sides(cut, band)
+    penalty = CUT_ROW_PENALTY if cut_sides else 1.0
+    margins = _has_margins(ink, band)
+    if not margins:
         penalty *= NO_MARGIN_PENALTY  # digits up against the candidate's edge: maybe a piece of the panel
+    grow = (0.0, 0.0, 0.0, 0.0)
+    if cut_sides:
+        row = band.height / ink.shape[0]  # the digits' height, in panel heights
+        margin = 0.0 if margins else MARGIN_GROWTH
+        grow = (
+            ROW_GROWTH * row if "left" in cut_sides else margin,
+            margin,
+            ROW_GROWTH * row if "right" in cut_sides else margin,
+            margin,
+        )
     margin = max(2, band.height // 8)
     top, bottom = max(0, band.top - margin), min(ink.shape[0], band.bottom + margin)
     strokes, ink = strokes[top:bottom], ink[top:bottom]
@@ -654,7 +712,7 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
 
     ink_width = ink.shape[1]
     digits = tuple(mark.moved(row_to_panel) for mark in reading.digits)
-    return replace(reading, confidence=reading.confidence * penalty, digits=digits)
+    return replace(reading, confidence=reading.confidence * penalty, digits=digits, grow=grow)
 
 
 def _tilt(ink: np.ndarray) -> float:
@@ -705,18 +763,19 @@ def _has_margins(ink: np.ndarray, band: Band) -> bool:
     )
 
 
-def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, str]], np.ndarray]:
     """Stroke pixels, without specks and without whatever touches the panel's edge.
 
-    Also the rows (top, bottom) of the marks dropped at the left and right edges, and the
-    marks dropped at the top and bottom edges only (digits that fill a tight panel).
+    Also the rows (top, bottom) and the side ("left" or "right") of the marks dropped at
+    the left and right edges, and the marks dropped at the top and bottom edges only
+    (digits that fill a tight panel).
     """
     ink = (strokes > 0.45).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height, width = ink.shape
     keep = np.zeros(count, bool)
     rim = np.zeros(count, bool)
-    cut: list[tuple[int, int]] = []
+    cut: list[tuple[int, int, str]] = []
     for label in range(1, count):
         x, y, w, h, area = stats[label]
         at_side = x == 0 or x + w == width
@@ -727,7 +786,7 @@ def _ink_mask(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], n
         keep[label] = area >= 10 and not at_side and not at_top_or_bottom and not rule
         rim[label] = area >= 10 and at_top_or_bottom and not at_side and not rule and w < 0.8 * height
         if at_side and area >= 10:
-            cut.append((int(y), int(y + h)))
+            cut.append((int(y), int(y + h), "left" if x == 0 else "right"))
     return keep[labels], cut, rim[labels]
 
 
@@ -748,14 +807,19 @@ def _with_rim_in_band(ink: np.ndarray, rim: np.ndarray, band: Band) -> np.ndarra
     return ink | inside[labels]
 
 
-def _cuts_digits(cut: list[tuple[int, int]], band: Band) -> bool:
-    """Whether a mark dropped at the side looks like part of a digit: the candidate cuts the row."""
+def _cut_sides(cut: list[tuple[int, int, str]], band: Band) -> set[str]:
+    """The sides where marks dropped at the edge look like parts of digits: where the candidate
+    cuts the row (none when it does not)."""
     height = band.height
     inside = [
-        (top, bottom) for top, bottom in cut if top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height
+        (top, bottom, side)
+        for top, bottom, side in cut
+        if top >= band.top - 0.2 * height and bottom <= band.bottom + 0.2 * height
     ]
     # Segments drawn apart are cut as separate pieces: what counts is the rows they span together.
-    return bool(inside) and max(b for _, b in inside) - min(t for t, _ in inside) >= 0.3 * height
+    if not inside or max(b for _, b, _ in inside) - min(t for t, _, _ in inside) < 0.3 * height:
+        return set()
+    return {side for _, _, side in inside}
 
 
 def _digit_band(ink: np.ndarray) -> Band:

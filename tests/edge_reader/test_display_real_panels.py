@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_reader import display
 from edge_reader.display import (
     Band,
     Cell,
@@ -16,8 +17,10 @@ from edge_reader.display import (
     PanelReading,
     _backed_by_other_views,
     _cells,
+    _cut_sides,
     _decide_digit,
     _frame_mark,
+    _grown_quad,
     _has_rival,
     _ink_mask,
     _keep_the_lit_point,
@@ -328,3 +331,43 @@ def test_the_darkest_channel_adds_a_point_to_the_same_digits_but_no_digits():
     lone = _read_panel(_flat_panel("4"), lambda: _flat_panel("84"), options)
     assert lone.text == "4"
     assert _read_panel(_flat_panel("12"), lambda: _flat_panel("12.5"), options).text == "12"
+
+
+@pytest.mark.parametrize("text", ["58.78", "142.02"])
+def test_a_candidate_that_cuts_the_digit_row_is_read_again_grown_past_the_cut(text, monkeypatch):
+    # A reflection's edge or the glass's inner frame can make a candidate of part of the
+    # panel, cutting through a digit: read alone, it gives the digits right of the cut.
+    drawn = draw_display(text, PUMP, Camera(size=(1280, 720), panel_width=0.6))
+    x, y, w, h = drawn.panel_roi
+
+    def a_piece_of_the_panel(work: np.ndarray, _colour: np.ndarray) -> list[np.ndarray]:
+        height, width = work.shape
+        scale = width / 1280
+        piece = np.array([[x + 0.45 * w, y], [x + w, y], [x + w, y + h], [x + 0.45 * w, y + h]], np.float32)
+        whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+        return [piece * scale, whole]
+
+    monkeypatch.setattr(display, "_panel_candidates", a_piece_of_the_panel)
+    reading = read_display(drawn.image, {"kind": "seven_segment"})
+    assert reading.details["text"] == text
+    assert reading.confidence >= 0.5
+
+
+def test_the_sides_a_candidate_cuts_the_row_at_are_those_with_digit_high_marks():
+    band = Band(20, 120)
+    assert _cut_sides([(25, 70, "left"), (75, 118, "left")], band) == {"left"}  # a digit's two halves
+    assert _cut_sides([(22, 118, "left"), (20, 119, "right")], band) == {"left", "right"}
+    assert _cut_sides([(60, 70, "right")], band) == set()  # a speck, not a digit
+    assert _cut_sides([(0, 160, "left")], band) == set()  # far taller than the row: the panel's frame
+
+
+def test_a_grown_candidate_follows_its_own_sides_and_stays_in_the_frame():
+    quad = np.array([[100, 100], [300, 110], [300, 160], [100, 150]], np.float32)  # leaning down to the right
+    # The panel read from it is 160 rows high: one panel height is about 50 pixels here.
+    grown = _grown_quad(quad, (160, 640), (1.0, 0.0, 0.0, 0.0), (400, 600))
+    assert grown is not None
+    assert grown[0, 0] == pytest.approx(50, abs=3) and grown[0, 1] == pytest.approx(97.5, abs=1.5)  # along the top
+    assert np.allclose(grown[1:3], quad[1:3])  # the right side stays
+    at_edge = _grown_quad(quad, (160, 640), (4.0, 0.0, 0.0, 0.0), (400, 600))
+    assert at_edge is not None and at_edge[:, 0].min() == 0  # cut at the frame
+    assert _grown_quad(quad, (160, 640), (0.0, 0.0, 0.0, 0.0), (400, 600)) is None
