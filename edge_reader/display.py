@@ -401,12 +401,12 @@ def _digits_only(text: str) -> str:
 
 
 def _integer_part(text: str) -> str:
-    return "".join(character for character in text.split(".")[0] if character.isdigit())
+    return _digits_only(text.split(".")[0])
 
 
 def _whole_digits(text: str) -> int:
     """Digits before the point: a piece cut from the left loses some, marks at the right end add none."""
-    return sum(character.isdigit() for character in text.split(".")[0])
+    return len(_integer_part(text))
 
 
 def _overlap(a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]) -> float:
@@ -687,12 +687,12 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     grow = (0.0, 0.0, 0.0, 0.0)
     if cut_sides:
         row = band.height / ink.shape[0]  # the digits' height, in panel heights
-        margin = 0.0 if margins else MARGIN_GROWTH
+        all_round = 0.0 if margins else MARGIN_GROWTH
         grow = (
-            ROW_GROWTH * row if "left" in cut_sides else margin,
-            margin,
-            ROW_GROWTH * row if "right" in cut_sides else margin,
-            margin,
+            ROW_GROWTH * row if "left" in cut_sides else all_round,
+            all_round,
+            ROW_GROWTH * row if "right" in cut_sides else all_round,
+            all_round,
         )
     margin = max(2, band.height // 8)
     top, bottom = max(0, band.top - margin), min(ink.shape[0], band.bottom + margin)

@@ -52,7 +52,8 @@ FREED_REACH = 0.5  # an opened blob reaching this far (dial radii) is a pointer 
 PRINT_INNER = 0.5  # dial radii: a meter's digits and ticks are printed outside this
 RAY_STEP = 3  # degrees: the blob's reach is taken ray by ray, on rays this wide
 RAYS = 360 // RAY_STEP
-_RAY_WINDOW = np.arange(-20, 21)  # the rays within ±60° of a ray, by index
+# Each ray's neighbours within ±60°, by index.
+_RAYS_AROUND = (np.arange(-20, 21)[None, :] + np.arange(RAYS)[:, None]) % RAYS
 PLATEAU = 0.8  # a ray is on a broad arc when most rays within ±60° reach this share as far
 COUNTERWEIGHT_APART = 60.0  # degrees between a rotor's point and where its counterweight reaches farthest
 SLIM_POINT_LENGTH = 0.3  # dial radii: a stroke cut away this long from within PRINT_INNER is a slim point
@@ -277,9 +278,9 @@ def _without_thin_marks(blob: np.ndarray, hub: np.ndarray, distance: np.ndarray,
     if touching.size == 0:
         return blob
     kept = np.isin(labels, touching)
-    reach = np.percentile(distance[kept], 98)
     if _cut_a_slim_pointer(blob & ~kept, kept, distance, angle):
         return blob
+    reach = np.percentile(distance[kept], 98)
     # Opened away to the hub: a thin line pointer. Much shorter, but still long: a pointer
     # freed from the ring of ticks or the rim its tip touched.
     if reach < 0.85 * np.percentile(distance[blob], 98) and reach < FREED_REACH:
@@ -400,8 +401,7 @@ def _off_broad_arcs(radii: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, 
     bins = (angles // RAY_STEP).astype(np.int64) % RAYS
     reach = np.zeros(RAYS, np.float32)
     np.maximum.at(reach, bins, radii)
-    around = _RAY_WINDOW[None, :] + np.arange(RAYS)[:, None]
-    broad = np.median(reach[around % RAYS], axis=1) >= PLATEAU * reach
+    broad = np.median(reach[_RAYS_AROUND], axis=1) >= PLATEAU * reach
     if broad.all():
         return np.ones(radii.shape, bool), float(reach.max())
     return ~broad[bins], float(reach[~broad].max())
