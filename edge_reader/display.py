@@ -200,7 +200,7 @@ def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     colour = load_image(image)
     if options.roi:
         colour = _crop(colour, options.roi)
-    best = _best_panel_reading(colour, options, whole_frame_penalty=1.0 if options.roi else WHOLE_FRAME_PENALTY)
+    best = _best_panel_reading(colour, options)
     text = best.text
     left, top = options.roi[:2] if options.roi else (0, 0)
     panel = [(x + left, y + top) for x, y in best.quad]
@@ -258,7 +258,7 @@ def _darkness(image: np.ndarray) -> np.ndarray:
     return cv2.min(cv2.min(blue, green), red)
 
 
-def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame_penalty: float) -> PanelReading:
+def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelReading:
     pyramid = _pyramid(_brightness(colour))
     # The darkest channel is made only for a candidate that needs it (_read_panel).
     dark_pyramid = cache(lambda: _pyramid(_darkness(colour)))
@@ -284,8 +284,13 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions, whole_frame
                 quad=_corners(quad * 2**work_level),
                 digits=_panel_to_image(reading.digits, panel.shape, quad * 2**work_level),
             )
-            if quad is whole_frame:  # the whole frame, at a coarse scale
-                reading = replace(reading, confidence=reading.confidence * whole_frame_penalty)
+            if quad is whole_frame:
+                if not options.roi:  # with an ROI, the strip given is the panel
+                    # The whole photo, at a coarse scale, read as the panel: clutter round
+                    # small digits. Like a region the frame cuts short it is no panel seen
+                    # whole, and it yields to one that is the panel cut short by the photo:
+                    # at the whole frame's scale the digit nearest the edge is lost first.
+                    reading = replace(reading, confidence=reading.confidence * WHOLE_FRAME_PENALTY, cut_short=True)
             elif _against_frame_edge(quad, work.shape[1], work.shape[0]):
                 # A region the photo cuts short may be a piece of background, or of the
                 # panel: it reads at a cut, and a panel seen whole is preferred to it.

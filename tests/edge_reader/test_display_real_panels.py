@@ -371,3 +371,25 @@ def test_a_grown_candidate_follows_its_own_sides_and_stays_in_the_frame():
     at_edge = _grown_quad(quad, (160, 640), (4.0, 0.0, 0.0, 0.0), (400, 600))
     assert at_edge is not None and at_edge[:, 0].min() == 0  # cut at the frame
     assert _grown_quad(quad, (160, 640), (0.0, 0.0, 0.0, 0.0), (400, 600)) is None
+
+
+def test_the_panel_cut_short_by_the_photo_wins_over_the_whole_frames_piece_of_it(monkeypatch):
+    # A panel that runs off the photo's edge is a candidate only as a region the frame
+    # cuts short; the whole frame, read at its coarse scale, loses the digit nearest the
+    # edge. The whole frame is no panel seen whole either, so the longer reading wins.
+    image = np.full((720, 1280, 3), 128, np.uint8)
+
+    def a_panel_off_the_edge(work: np.ndarray, _colour: np.ndarray) -> list[np.ndarray]:
+        height, width = work.shape
+        off_the_edge = np.array(
+            [[0, 0.3 * height], [0.8 * width, 0.3 * height], [0.8 * width, 0.7 * height], [0, 0.7 * height]], np.float32
+        )
+        whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+        return [off_the_edge, whole]
+
+    views = iter([PanelReading("195.6", 0.68, 4), PanelReading("95.6", 0.54, 3)])
+    monkeypatch.setattr(display, "_panel_candidates", a_panel_off_the_edge)
+    monkeypatch.setattr(display, "_read_panel", lambda *_args: next(views))
+    reading = read_display(image, {"kind": "seven_segment"})
+    assert reading.details["text"] == "195.6"
+    assert reading.confidence == pytest.approx(0.68 * display.CUT_SHORT_PENALTY, abs=0.01)
