@@ -186,12 +186,19 @@ class PanelReading:
     digits: tuple[DigitMark, ...] = ()
 
 
+# The piece a grown candidate was cut from, when the piece read nothing.
+NOTHING_READ = PanelReading("", 0.0, 0)
+
+
 class Implausible(ReadError):
     """Segments were found but do not spell a number."""
 
     def __init__(self, message: str, cells: int):
         super().__init__(message)
         self.cells = cells
+        # As PanelReading.grow: the candidate cut through the digit row, and the digit it
+        # cut may be what spells nothing.
+        self.grow: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def read_display(image: ImageLike, calibration: dict[str, Any]) -> Reading:
@@ -296,8 +303,16 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
                 # panel: it reads at a cut, and a panel seen whole is preferred to it.
                 reading = replace(reading, confidence=reading.confidence * CUT_SHORT_PENALTY, cut_short=True)
         except Implausible as error:
-            # Only a candidate ranked above any reading can make the display implausible.
+            if piece is None and quad is not whole_frame and any(error.grow):
+                # A candidate cut through the row: the digit it cut may be what spells
+                # nothing, which is no sign the display is implausible. Read grown past
+                # the cut, next.
+                bigger = _grown_quad(quad, panel.shape, error.grow, work.shape)
+                if bigger is not None:
+                    candidates.insert(0, (bigger, NOTHING_READ))
+                    continue
             if best is None and (implausible is None or error.cells > implausible.cells):
+                # Only a candidate ranked above any reading can make the display implausible.
                 implausible = error
             continue
         except ReadError:
@@ -705,7 +720,11 @@ def _read_strokes(strokes: np.ndarray, options: DisplayOptions) -> PanelReading:
     band = Band(band.top - top, band.bottom - top)
     shear = _slant(strokes, band)
     strokes, ink = _unslant(strokes, shear, band), _unslant(ink.astype(np.float32), shear, band) > 0.5
-    reading = _read_row(strokes, ink, band, options)
+    try:
+        reading = _read_row(strokes, ink, band, options)
+    except Implausible as error:
+        error.grow = grow
+        raise
 
     def row_to_panel(points: np.ndarray) -> np.ndarray:
         # _unslant, the crop to the band and _level undone, in that order.

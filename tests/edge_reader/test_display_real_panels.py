@@ -393,3 +393,35 @@ def test_the_panel_cut_short_by_the_photo_wins_over_the_whole_frames_piece_of_it
     reading = read_display(image, {"kind": "seven_segment"})
     assert reading.details["text"] == "195.6"
     assert reading.confidence == pytest.approx(0.68 * display.CUT_SHORT_PENALTY, abs=0.01)
+
+
+def test_a_candidate_that_cuts_a_digit_into_no_digit_is_read_again_grown_past_the_cut(monkeypatch):
+    # Cut through a digit, a candidate can spell nothing: the digit's piece is no digit.
+    # That is no sign the display is implausible; the candidate is read again grown out.
+    text = "142.02"
+    drawn = draw_display(text, PUMP, Camera(size=(1280, 720), panel_width=0.6))
+    x, y, w, h = drawn.panel_roi
+
+    def a_piece_of_the_panel(work: np.ndarray, _colour: np.ndarray) -> list[np.ndarray]:
+        height, width = work.shape
+        scale = width / 1280
+        piece = np.array([[x, y], [x + 0.6 * w, y], [x + 0.6 * w, y + h], [x, y + h]], np.float32)
+        whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+        return [piece * scale, whole]
+
+    read_panel = display._read_panel
+    calls = []
+
+    def the_piece_spells_nothing(panel, dark_panel, options):
+        calls.append(panel.shape)
+        if len(calls) == 1:
+            cut = display.Implausible("implausible reading: lit segments 'bc' and 'af' are not a digit", 4)
+            cut.grow = (0.0, 0.0, 0.5 * w / h, 0.0)  # past the rest of the panel, in panel heights
+            raise cut
+        return read_panel(panel, dark_panel, options)
+
+    monkeypatch.setattr(display, "_panel_candidates", a_piece_of_the_panel)
+    monkeypatch.setattr(display, "_read_panel", the_piece_spells_nothing)
+    reading = read_display(drawn.image, {"kind": "seven_segment"})
+    assert reading.details["text"] == text
+    assert len(calls) >= 2 and calls[1][1] > calls[0][1]  # the next view read is the piece grown wider
