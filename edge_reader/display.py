@@ -62,6 +62,8 @@ FRAME_EDGE_PENALTY = 0.5  # a candidate cut off by the frame ranks after whole o
 WHOLE_FRAME_PENALTY = 0.85  # the whole frame read as the panel: small digits, and clutter around them
 RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes the best doubtful
 RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
+CONTRADICTION_SHARE = 0.4  # another view of the same place reading another number this sure, relative to the best
+CONTRADICTION_PENALTY = 0.7  # and costs it this share of its confidence
 PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
 PIECE_PENALTY = 0.6  # the confidence of a reading within a candidate that reads more digits
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
@@ -338,6 +340,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         best = replace(best, confidence=min(1.0, best.confidence * AGREEMENT_BONUS))
     if best is not None:
         best = replace(best, confidence=_backed_by_other_views(best, readings))
+    if best is not None and _contradicted(best, readings):
+        best = replace(best, confidence=best.confidence * CONTRADICTION_PENALTY)
     if best is not None and _has_rival(best, readings):
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if best is not None and _piece_of_longer_reading(best, readings):
@@ -397,6 +401,33 @@ def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
         and _overlap(other.quad, best.quad) < 0.5
         for other in readings
     )
+
+
+def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether another view of the same place reads another number, nearly as surely, and
+    more surely than any view that reads the best's.
+
+    Views of one display that read different numbers cannot both be right: glare or a
+    worn segment has misled one of them, and the best may be that one, unless a third
+    view sides with it. A view whose digits hold the other's (a candidate cut through
+    the panel, a digit lost at the edge, a point missed) does not contradict it: those
+    are weighed by _piece_of_longer_reading and the point's own doubts.
+    """
+    mine = _digits_only(best.text)
+    against = max(
+        (
+            other.confidence
+            for other in readings
+            if _overlap(other.quad, best.quad) >= 0.5
+            and mine not in _digits_only(other.text)
+            and _digits_only(other.text) not in mine
+        ),
+        default=0.0,
+    )
+    backing = max(
+        (other.confidence for other in readings if other.text == best.text and other.quad != best.quad), default=0.0
+    )
+    return against >= CONTRADICTION_SHARE * best.confidence and against > backing
 
 
 def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:

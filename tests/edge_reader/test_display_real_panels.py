@@ -17,6 +17,7 @@ from edge_reader.display import (
     PanelReading,
     _backed_by_other_views,
     _cells,
+    _contradicted,
     _cut_sides,
     _decide_digit,
     _frame_mark,
@@ -425,3 +426,43 @@ def test_a_candidate_that_cuts_a_digit_into_no_digit_is_read_again_grown_past_th
     reading = read_display(drawn.image, {"kind": "seven_segment"})
     assert reading.details["text"] == text
     assert len(calls) >= 2 and calls[1][1] > calls[0][1]  # the next view read is the piece grown wider
+
+
+def test_a_view_of_the_same_place_reading_another_number_doubts_the_best():
+    here = ((100.0, 100.0), (500.0, 100.0), (500.0, 200.0), (100.0, 200.0))
+    nearly_here = ((90.0, 95.0), (520.0, 95.0), (520.0, 210.0), (90.0, 210.0))
+    elsewhere = ((600.0, 400.0), (900.0, 400.0), (900.0, 500.0), (600.0, 500.0))
+    best = PanelReading("297.00", 0.74, 5, quad=here)
+    other = PanelReading("283.00", 0.33, 5, quad=nearly_here)
+    assert _contradicted(best, [best, other])
+    assert not _contradicted(best, [best, replace(other, confidence=0.2)])  # too unsure to count
+    assert not _contradicted(best, [best, replace(other, quad=elsewhere)])  # another object: a rival, not this
+    # A piece of the number, or the number with its point missed, is no other number.
+    assert not _contradicted(best, [best, replace(other, text="97.00"), replace(other, text="29700")])
+    # A third view that reads the best's number more surely than the other outvotes it.
+    third = PanelReading("297.00", 0.5, 5, quad=((95.0, 98.0), (510.0, 98.0), (510.0, 205.0), (95.0, 205.0)))
+    assert not _contradicted(best, [best, other, third])
+
+
+def test_two_views_of_the_panel_that_read_different_numbers_are_refused(monkeypatch):
+    image = np.full((720, 1280, 3), 128, np.uint8)
+
+    def two_views_of_one_panel(work: np.ndarray, _colour: np.ndarray) -> list[np.ndarray]:
+        height, width = work.shape
+        box = np.array([[0.2, 0.3], [0.8, 0.3], [0.8, 0.6], [0.2, 0.6]], np.float32) * (width, height)
+        wider = np.array([[0.18, 0.28], [0.82, 0.28], [0.82, 0.62], [0.18, 0.62]], np.float32) * (width, height)
+        whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+        return [box, wider, whole]
+
+    views = iter([PanelReading("297.00", 0.6, 5), PanelReading("283.00", 0.45, 5)])
+
+    def read_panel(*_args: object) -> PanelReading:
+        reading = next(views, None)
+        if reading is None:
+            raise ReadError("no strokes on the panel")
+        return reading
+
+    monkeypatch.setattr(display, "_panel_candidates", two_views_of_one_panel)
+    monkeypatch.setattr(display, "_read_panel", read_panel)
+    with pytest.raises(ReadError, match="no seven-segment display found"):
+        read_display(image, {"kind": "seven_segment"})
