@@ -404,8 +404,9 @@ def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
 
 
 def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
-    """Whether another view of the same place reads another number, nearly as surely, and
-    more surely than any view that reads the best's.
+    """Whether another view of the same place reads another number, at least
+    CONTRADICTION_SHARE as surely as the best, and more surely than any other view that
+    reads the best's.
 
     Views of one display that read different numbers cannot both be right: glare or a
     worn segment has misled one of them, and the best may be that one, unless a third
