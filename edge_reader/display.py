@@ -284,6 +284,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
     whole_frame = candidates[-1][0]
     while candidates:
         quad, piece = candidates.pop(0)
+        # A candidate, not the whole frame nor one already grown, may be grown past a cut.
+        may_grow = piece is None and quad is not whole_frame
         panel = _rectify(pyramid, quad * 2**work_level)
         dark_panel = partial(_rectify_later, dark_pyramid, quad * 2**work_level)
         try:
@@ -305,7 +307,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
                 # panel: it reads at a cut, and a panel seen whole is preferred to it.
                 reading = replace(reading, confidence=reading.confidence * CUT_SHORT_PENALTY, cut_short=True)
         except Implausible as error:
-            if piece is None and quad is not whole_frame and any(error.grow):
+            if may_grow and any(error.grow):
                 # A candidate cut through the row: the digit it cut may be what spells
                 # nothing, which is no sign the display is implausible. Read grown past
                 # the cut, next.
@@ -326,7 +328,7 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
             best = reading
         if best.confidence >= GOOD_ENOUGH:
             break
-        if piece is None and reading is best and quad is not whole_frame and any(reading.grow):
+        if may_grow and reading is best and any(reading.grow):
             # The candidate cuts the digit row: it is a piece of the panel, which is read
             # again grown out past the cut, next. (A piece grown only for a margin would
             # read as surely as a whole panel: a clean cut between digits looks like one.)
@@ -374,18 +376,17 @@ def _backed_by_other_views(best: PanelReading, readings: list[PanelReading]) -> 
     whole = _integer_part(best.text)
     if "." not in best.text or len(whole) < 2 or whole.startswith("0"):
         return best.confidence
-    backing = max(
-        (
-            other.confidence
-            for other in readings
-            if other is not best
-            and other.text == best.text
-            and other.quad != best.quad
-            and other.confidence >= SECOND_VIEW_SHARE * best.confidence
-        ),
-        default=0.0,
-    )
+    backing = _same_reading_elsewhere(best, readings)
+    if backing < SECOND_VIEW_SHARE * best.confidence:
+        return best.confidence
     return best.confidence + (1.0 - best.confidence) * backing * SECOND_VIEW_WEIGHT
+
+
+def _same_reading_elsewhere(best: PanelReading, readings: list[PanelReading]) -> float:
+    """The confidence of the surest other view (another candidate's quad) that reads the best's text, or 0."""
+    return max(
+        (other.confidence for other in readings if other.text == best.text and other.quad != best.quad), default=0.0
+    )
 
 
 def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
@@ -425,10 +426,7 @@ def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
         ),
         default=0.0,
     )
-    backing = max(
-        (other.confidence for other in readings if other.text == best.text and other.quad != best.quad), default=0.0
-    )
-    return against >= CONTRADICTION_SHARE * best.confidence and against > backing
+    return against >= CONTRADICTION_SHARE * best.confidence and against > _same_reading_elsewhere(best, readings)
 
 
 def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
