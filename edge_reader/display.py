@@ -51,6 +51,10 @@ WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
 MAX_PANEL_WIDTH = 1100
 MAX_CANDIDATES = 8
+ROW_CANDIDATES = 3  # boxes round rows of digit-sized marks, tried after the panels
+DARK_MARK_PERCENT = 25  # a dark mark is this much darker than the level around it, percent
+ROW_GAP = 1.5  # digit heights between neighbouring marks of a row, at most
+ROW_PADDING = (0.6, 0.15)  # digit heights a row's box reaches past it, beside and above and below
 CONFIDENT_ELSEWHERE = 0.75  # a reading this good outweighs a pattern no digit makes in another candidate
 SURE_OF_POLARITY = 0.5  # a reading this confident settles whether digits are dark or light
 GOOD_ENOUGH = 0.93  # a reading this confident ends the search
@@ -73,6 +77,7 @@ SPLIT_RANGE = (0.25, 0.65)  # where the split between lit and unlit segments may
 MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
 EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
 FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
+SOLID_FRAME = 0.7  # share of a mark's box inked that makes it a solid bar: no digit fills its box so
 CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
 NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
 ROW_GROWTH = 1.5  # digit heights a candidate that cuts the row is grown by on that side, to read it whole
@@ -278,11 +283,20 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
     implausible: Implausible | None = None
     readings: list[PanelReading] = []
     # Each candidate and, for one grown from a piece of the panel, that piece's reading.
-    candidates: list[tuple[np.ndarray, PanelReading | None]] = [
-        (quad, None) for quad in _panel_candidates(work, work_colour)
-    ]
+    panels = _panel_candidates(work, work_colour)
+    candidates: list[tuple[np.ndarray, PanelReading | None]] = [(quad, None) for quad in panels]
     whole_frame = candidates[-1][0]
+    rows_tried = False
     while candidates:
+        if candidates[0][0] is whole_frame and not rows_tried:
+            rows_tried = True
+            if best is None or best.confidence < MIN_CONFIDENCE:
+                # No panel's outline held a display: boxes round rows of digit-sized
+                # marks, for a panel whose outline the photo lost. Only then: a row's
+                # box reads a piece of the row (a digit or the decimals apart from the
+                # rest) as readily as the row.
+                rows = [quad for quad in _digit_row_candidates(work) if _distinct(quad, panels, work.shape)]
+                candidates[:0] = [(quad, None) for quad in rows]
         quad, piece = candidates.pop(0)
         # A candidate, not the whole frame nor one already grown, may be grown past a cut.
         may_grow = piece is None and quad is not whole_frame
@@ -511,12 +525,99 @@ def _panel_candidates(work: np.ndarray, work_colour: np.ndarray) -> list[np.ndar
     scored.sort(key=lambda item: -item[0])
     quads: list[np.ndarray] = []
     for _, quad in scored:
-        if all(np.abs(quad - other).max() > 0.02 * max(height, width) for other in quads):
+        if _distinct(quad, quads, work.shape):
             quads.append(quad)
         if len(quads) == MAX_CANDIDATES:
             break
     whole = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
     return quads + [whole]
+
+
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
+def _distinct(quad: np.ndarray, quads: list[np.ndarray], shape: tuple[int, ...]) -> bool:
+    """Whether no corner of `quad` is within 2% of the frame's side of the same corner of another."""
+    return all(np.abs(quad - other).max() > 0.02 * max(shape[:2]) for other in quads)
+
+
+def _digit_row_candidates(work: np.ndarray) -> list[np.ndarray]:
+    """Boxes round rows of digit-sized marks, dark or lit, best first: more and taller marks.
+
+    A panel whose outline the photo loses (a shadow or a dark housing run into it, the
+    frame's edge cuts it) still shows its digits: marks of one height side by side.
+    The box keeps a margin round the row, as a panel does, but little above and below
+    it, where the panel's edge often is.
+    """
+    height, width = work.shape
+    smooth = cv2.GaussianBlur(work, (5, 5), 0)
+    size = max(9, min(height, width) // 12) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    level = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel)
+    # Dark marks as a share of the level around them, as in _stroke_map: a dark panel's
+    # digits stand out from it as much as a light panel's do.
+    dark = cv2.divide(cv2.subtract(level, smooth), np.maximum(level, np.uint8(60)), scale=100, dtype=cv2.CV_8U)
+    lit = cv2.subtract(smooth, cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel))
+    lit_threshold = max(MIN_STROKE_CONTRAST, 0.4 * float(np.percentile(lit[::2, ::2], 99.5)))
+    scored: list[tuple[float, np.ndarray]] = []
+    for marks, threshold in ((dark, DARK_MARK_PERCENT), (lit, lit_threshold)):
+        mask = (marks > threshold).astype(np.uint8)
+        # Segments of a digit joined into one mark.
+        joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((size // 3 | 1, size // 3 | 1), np.uint8))
+        _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        marked = [(int(x), int(y), int(w), int(h), int(area)) for x, y, w, h, area in stats[1:] if h <= height / 2]
+        parts = [(x, y, w, h) for x, y, w, h, area in marked if area >= 4]
+        # Digit-sized: a lone 1 is narrow, and a 7 or a 1 covers little of its box.
+        digits = sorted((x, y, w, h) for x, y, w, h, area in marked if h >= 8 and w <= 2 * h and area >= h * h / 40)
+        for row, tall in _rows(digits, parts):
+            x0, y0 = min(x for x, _, _, _ in row), min(y for _, y, _, _ in row)
+            x1, y1 = max(x + w for x, _, w, _ in row), max(y + h for _, y, _, h in row)
+            if x1 - x0 < 1.5 * tall:
+                continue
+            pad_x, pad_y = ROW_PADDING[0] * tall, ROW_PADDING[1] * tall
+            left, right = max(0.0, x0 - pad_x), min(float(width), x1 + pad_x)
+            top, bottom = max(0.0, y0 - pad_y), min(float(height), y1 + pad_y)
+            quad = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
+            scored.append((len(row) * tall, quad))
+    scored.sort(key=lambda item: -item[0])
+    return [quad for _, quad in scored[:ROW_CANDIDATES]]
+
+
+def _rows(digits: list[Box], parts: list[Box]) -> list[tuple[list[Box], float]]:
+    """Rows of two digit-sized marks or more, left to right, each with the parts around it,
+    and the height of its digits.
+
+    A mark joins a row when it shares most of its rows, is about as tall and lies within
+    ROW_GAP of its last mark. Then parts too broken or small to pass for a digit (a
+    faint segment, a small trailing digit) join a row they lie within, near its ends.
+    """
+    rows: list[list[Box]] = []
+    for box in digits:
+        x, y, w, h = box
+        for row in rows:
+            rx, ry, rw, rh = row[-1]
+            shared = min(y + h, ry + rh) - max(y, ry)
+            alike = shared >= 0.6 * min(h, rh) and max(h, rh) <= 1.6 * min(h, rh)
+            if alike and x - (rx + rw) <= ROW_GAP * max(h, rh):
+                row.append(box)
+                break
+        else:
+            rows.append([box])
+    found = [(row, float(np.median([h for _, _, _, h in row]))) for row in rows if len(row) >= 2]
+    for row, tall in found:
+        grown = True
+        while grown:
+            grown = False
+            x0, y0 = min(x for x, _, _, _ in row), min(y for _, y, _, _ in row)
+            x1, y1 = max(x + w for x, _, w, _ in row), max(y + h for _, y, _, h in row)
+            for part in parts:
+                x, y, w, h = part
+                within = y >= y0 - 0.15 * tall and y + h <= y1 + 0.15 * tall
+                near = x1 <= x <= x1 + ROW_GAP * tall or x0 - ROW_GAP * tall <= x + w <= x0
+                if within and near and part not in row:
+                    row.append(part)
+                    grown = True
+    return found
 
 
 def _grown_quad(
@@ -1368,16 +1469,22 @@ def _stray(cell: Cell, place: Any, slack: float, digit_width: float) -> bool:
 
 
 def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:
-    """A narrow bar that runs well past the digit row: the panel's frame, not a 1.
+    """A bar that runs well past the digit row: the panel's frame, not a 1.
 
-    Marks too wide for a digit stay an error: two digits run together look the same.
+    A narrow one, or one as wide as a digit that is solid ink (a frame with its shadow),
+    which needs less to show it: other marks as wide as a digit stay an error, as two
+    digits run together look the same.
     """
     height = band.height
-    if cell.kind != "one":
+    if cell.kind == "one":
+        past = 0.15 * height
+    elif float(ink[band.top : band.bottom, cell.left : cell.right].mean()) >= SOLID_FRAME:
+        past = 0.1 * height
+    else:
         return False
     rows = np.flatnonzero(ink[:, cell.left : cell.right].any(axis=1))
     beyond = max(band.top - rows[0], rows[-1] + 1 - band.bottom) if rows.size else 0
-    return bool(beyond > 0.15 * height)
+    return bool(beyond > past)
 
 
 def _gap_after_minus(cells: list[Cell], height: int) -> float:

@@ -20,6 +20,7 @@ from edge_reader.display import (
     _contradicted,
     _cut_sides,
     _decide_digit,
+    _digit_row_candidates,
     _frame_mark,
     _grown_quad,
     _has_rival,
@@ -176,6 +177,73 @@ def test_a_bar_running_past_the_digit_row_is_the_panels_frame():
     assert _frame_mark(Cell(180, 186, "one"), ink, band)
     assert not _frame_mark(Cell(100, 106, "one"), ink, band)
     assert not _frame_mark(Cell(0, 70, "digit"), ink, band)  # too wide: two digits run together, not a frame
+
+
+def test_a_solid_bar_as_wide_as_a_digit_running_past_the_row_is_the_panels_frame():
+    ink = np.zeros((100, 300), bool)
+    band = Band(20, 80)
+    ink[8:92, 250:280] = True  # the frame with its shadow: solid, and past the digits
+    ink[20:80, 150:180] = True  # as solid, but no taller than the digits
+    assert _frame_mark(Cell(250, 280, "digit"), ink, band)
+    assert not _frame_mark(Cell(150, 180, "digit"), ink, band)
+
+
+def test_a_row_ending_at_a_solid_frame_bar_reads_its_digits():
+    strokes = np.zeros((140, 400), np.float32)
+    _paint_digit(strokes, "abdeg", 150)
+    _paint_digit(strokes, "acdfg", 250)
+    strokes[8:132, 345:380] = 1.0  # the panel's dark frame, running past the row
+    reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
+    assert reading.text == "25"
+
+
+def _panel_lost_in_a_shadow(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """A dark LCD on a light housing that the photo cuts short, a shadow as dark as the
+    panel run into its lower left corner, and a bold word printed under it: the panel's
+    outline is no rectangle, and the whole frame holds the word as well as the digits."""
+    style = DisplayStyle(
+        positions=5, lcd=True, panel=(70, 80, 75), segment=(25, 28, 25), housing=(225, 225, 225), ghost=0.08
+    )
+    drawn = draw_display(text, style, Camera(size=(1280, 720), panel_width=0.6, center=(0.35, 0.4), noise=3.0))
+    image = drawn.image.copy()
+    (left, top), _, (right, bottom), _ = drawn.panel_quad
+    middle = (top + bottom) / 2
+    shadow = np.array(
+        [[0, middle], [left + 0.3 * (right - left), middle], [left + 0.2 * (right - left), bottom + 40], [0, 720]],
+        np.int32,
+    )
+    cv2.fillPoly(image, [shadow], (70, 80, 75))
+    word_at = (int(left + 0.25 * (right - left)), int(bottom + 110))
+    cv2.putText(image, "LITRES", word_at, cv2.FONT_HERSHEY_SIMPLEX, 3.0, (20, 20, 20), 14)
+    return image, drawn.panel_quad
+
+
+def test_rows_of_digit_sized_marks_are_boxed_on_the_panel():
+    image, panel = _panel_lost_in_a_shadow("142.0")
+    work = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (640, 360), interpolation=cv2.INTER_AREA)
+    (left, top), (right, bottom) = panel.min(axis=0) / 2, panel.max(axis=0) / 2
+
+    def on_the_panel(quad: np.ndarray) -> bool:
+        (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
+        shared = max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, bottom) - max(y0, top))
+        return shared >= 0.9 * (x1 - x0) * (y1 - y0) and y1 - y0 >= 0.5 * (bottom - top)
+
+    rows = _digit_row_candidates(work)
+    assert rows and on_the_panel(rows[0])
+
+
+def test_no_rows_where_there_are_no_digit_sized_marks():
+    flat = np.full((360, 640), 128, np.uint8)
+    cv2.line(flat, (50, 300), (600, 300), 20, 3)  # a cable: one long mark, no row of marks
+    assert _digit_row_candidates(flat) == []
+
+
+@pytest.mark.parametrize("text", ["142.0", "61.00", "7.05"])
+def test_a_panel_whose_outline_a_shadow_runs_into_is_found_by_its_digit_row(text):
+    image, _ = _panel_lost_in_a_shadow(text)
+    reading = read_display(image, {"kind": "seven_segment"})
+    assert reading.details["text"] == text
+    assert reading.confidence >= 0.9
 
 
 def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
