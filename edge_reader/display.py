@@ -103,6 +103,7 @@ SECOND_VIEW_WEIGHT = 0.5  # and closes this share of the best's doubt times its 
 GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
 UNSEEN_POINT_PENALTY = 0.5  # the confidence of a reading without a point when a gap has such a mark
 PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
+OFF_CENTRE_COST = 5.0  # a bar triple's score falls by this times its middle bar's distance from halfway, in spans
 BAR_REACH = 0.06  # a bar reaches this share of the digit height from its middle row, at most
 JOINED_ROWS = 0.25  # each row between a digit's bars holds this share of the usual ink at least
 MIN_LIT_LEVEL = 0.65  # stroke strength along a lit segment: solid strokes are near 1, speckle far less
@@ -1044,7 +1045,10 @@ def _three_bar_band(ink: np.ndarray) -> Band | None:
             )
             if middle is None:
                 continue
-            score = float(profile[top] + profile[middle] + profile[bottom])
+            # The middle bar lies halfway between the other two: a speck or a reflection's
+            # edge merged with the top or bottom bars pulls that bar's peak off its place.
+            off_centre = abs(middle - (top + bottom) / 2) / span
+            score = float(profile[top] + profile[middle] + profile[bottom]) * (1.0 - OFF_CENTRE_COST * off_centre)
             if best is None or score > best[0]:
                 reach = max(1, int(round(BAR_REACH * span)))
                 between = rows[top + reach : bottom - reach + 1]

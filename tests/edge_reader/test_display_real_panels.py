@@ -131,6 +131,19 @@ def test_the_digit_row_runs_from_the_top_bars_to_the_bottom_bars():
     assert _three_bar_band(without_middle) is None  # two levels of bars are no digit row
 
 
+def test_the_digit_row_is_the_three_bars_with_the_middle_one_halfway():
+    # 44.00 with glare speckled along the glass's top edge, touching the digits: its
+    # band of ink outdoes the two top bars the 0s have (a 4 has none), and with the
+    # middle bars it makes a triple too, one whose middle bar is off its middle.
+    strokes = np.zeros((160, 500), np.float32)
+    for left, segments in ((60, "bcfg"), (160, "bcfg"), (260, "abcdef"), (360, "abcdef")):
+        paint_segments(strokes, segments, left=left, top=30, bottom=130, width=60, thick=10)
+    strokes[12:20, 100:340] = 1.0
+    strokes[20:30, 100:340:12] = 1.0  # specks joining the glare to the digits
+    band = _three_bar_band(strokes > 0.5)
+    assert band is not None and abs(band.top - 30) <= 3 and abs(band.bottom - 130) <= 3
+
+
 def test_digits_that_touch_a_tight_panels_edge_are_kept_and_the_frame_is_not():
     strokes = _eights(100, 400, 0, 100).astype(np.float32)  # the digits fill the panel
     strokes[:, 392:] = 1.0  # the frame's side
