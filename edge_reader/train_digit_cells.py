@@ -6,7 +6,8 @@
 Each training cell is drawn as the display reader sees one: a stroke map (strokes near 1
 on a dark background) cut to the digit's box. Drawn at random: segment thickness, bevelled
 or square ends, the gaps between segments, a width from narrow to square, a slant the
-reader did not quite undo, lit segments worn down to half strength, faint unlit segments,
+reader did not quite undo, lit segments worn down to half strength, faint unlit segments
+(one top, middle or bottom bar among them at times plainer than the rest),
 blur, noise, an uneven background (shade, glare), specks, a cell box cut loose or tight
 or shifted, and a neighbour's edge or the decimal point after the digit in it. Besides
 digits (the 6, 7 and 9 with and without their extra bar; the 1 twice as often, a lone bar
@@ -112,8 +113,17 @@ def draw_cell(rng: np.random.Generator, label: str, half: bool = False) -> np.nd
         else:
             lit, block = set(), True
     ghost = rng.uniform(0.0, 0.45) if rng.random() < 0.6 else 0.0
+    # Unlit segments show unevenly: light on the top of the glass, or a sliver of the
+    # panel's edge or of glare taken in by the box, leaves one bar out of several paler
+    # than any lit one, yet plainer than the rest.
+    plain = str(rng.choice(list("adg"))) if rng.random() < 0.35 else ""
     for name, line in lines.items():
-        level = rng.uniform(0.55, 1.0) if name in lit else ghost * rng.uniform(0.5, 1.0)
+        if name in lit:
+            level = rng.uniform(0.55, 1.0)
+        elif name == plain:
+            level = rng.uniform(0.15, 0.45)
+        else:
+            level = ghost * rng.uniform(0.5, 1.0)
         if level > 0:
             draw_segment(canvas, line, thickness, level, bevel, offset)
     if block:  # a solid shape: the gaps between strokes read inverted, or a blot of glare

@@ -77,6 +77,20 @@ def test_each_drawn_digit_is_read_by_the_judge(digit):
     assert verdicts.count(digit) >= 25
 
 
+@pytest.mark.parametrize(
+    ("digit", "segments", "level", "thicknesses"), [("1", "bc", 0.3, (6, 9, 12, 14)), ("4", "bcfg", 0.2, (12, 14))]
+)
+def test_a_pale_top_bar_over_a_1_or_a_4_is_no_7_or_9_to_the_judge(digit, segments, level, thicknesses):
+    # Light on the glass's top, or a sliver of the panel's edge in the cell's box, leaves
+    # the unlit top bar plainer than the other unlit bars, yet far paler than a lit one.
+    for thick in thicknesses:
+        strokes = np.zeros((120, 80), np.float32)
+        paint_segments(strokes, "a", left=15, top=10, bottom=110, width=50, thick=thick, level=level)
+        paint_segments(strokes, segments, left=15, top=10, bottom=110, width=50, thick=thick)
+        label, _ = classify(digit_cells.cell_input(strokes, (15, 65, 10, 110))[None])[0]
+        assert label == digit, (thick, label)
+
+
 def _judge(answer):
     """A stand-in for the learned judge that answers `answer(digit_inputs)` for each cell."""
 
