@@ -34,6 +34,7 @@ reads the same complete number. A pattern that spells no digit is an error, neve
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, partial
@@ -51,7 +52,7 @@ WORK_SIDE = 700  # longest side of the image the panel is searched in, at most
 PANEL_HEIGHT = 160  # a candidate panel is rectified to this height, pixels
 MAX_PANEL_WIDTH = 1100
 MAX_CANDIDATES = 8
-ROW_CANDIDATES = 3  # boxes round rows of digit-sized marks, tried after the panels
+ROW_CANDIDATES = 3  # boxes round rows of digit-sized marks, tried when no panel reads
 DARK_MARK_PERCENT = 25  # a dark mark is this much darker than the level around it, percent
 ROW_GAP = 1.5  # digit heights between neighbouring marks of a row, at most
 ROW_PADDING = (0.6, 0.15)  # digit heights a row's box reaches past it, beside and above and below
@@ -605,19 +606,28 @@ def _rows(digits: list[Box], parts: list[Box]) -> list[tuple[list[Box], float]]:
         else:
             rows.append([box])
     found = [(row, float(np.median([h for _, _, _, h in row]))) for row in rows if len(row) >= 2]
+    # Parts by where they start and by where they end, to find those near a row's ends.
+    by_left = sorted(parts)
+    lefts = [x for x, _, _, _ in by_left]
+    by_right = sorted(parts, key=lambda part: part[0] + part[2])
+    rights = [x + w for x, _, w, _ in by_right]
     for row, tall in found:
+        members = set(row)
+        reach = ROW_GAP * tall
         grown = True
-        while grown:
-            grown = False
+        while grown:  # each pass adds the parts near either end of the row as it stood
             x0, y0 = min(x for x, _, _, _ in row), min(y for _, y, _, _ in row)
             x1, y1 = max(x + w for x, _, w, _ in row), max(y + h for _, y, _, h in row)
-            for part in parts:
-                x, y, w, h = part
-                within = y >= y0 - 0.15 * tall and y + h <= y1 + 0.15 * tall
-                near = x1 <= x <= x1 + ROW_GAP * tall or x0 - ROW_GAP * tall <= x + w <= x0
-                if within and near and part not in row:
-                    row.append(part)
-                    grown = True
+            after = by_left[bisect.bisect_left(lefts, x1) : bisect.bisect_right(lefts, x1 + reach)]
+            before = by_right[bisect.bisect_left(rights, x0 - reach) : bisect.bisect_right(rights, x0)]
+            near = [
+                part
+                for part in dict.fromkeys(after + before)
+                if part not in members and part[1] >= y0 - 0.15 * tall and part[1] + part[3] <= y1 + 0.15 * tall
+            ]
+            row.extend(near)
+            members.update(near)
+            grown = bool(near)
     return found
 
 

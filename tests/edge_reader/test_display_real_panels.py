@@ -30,6 +30,7 @@ from edge_reader.display import (
     _piece_of_longer_reading,
     _read_panel,
     _read_row,
+    _rows,
     _split_ratio,
     _three_bar_band,
     _with_rim_in_band,
@@ -243,6 +244,20 @@ def test_rows_of_digit_sized_marks_are_boxed_on_the_panel():
 
     rows = _digit_row_candidates(work)
     assert rows and on_the_panel(rows[0])
+
+
+def test_a_row_takes_in_the_broken_parts_near_its_ends_and_nothing_else():
+    digits = [(100, 50, 20, 40), (130, 50, 20, 40), (160, 52, 20, 38)]  # three digits in a row
+    faint_segment = (195, 70, 4, 15)  # within the row's rows, a gap after its end
+    small_decimal = (205, 65, 12, 26)  # just after the faint segment
+    far = (400, 60, 10, 20)  # well past the row
+    above = (130, 5, 20, 10)  # over the row, not in it
+    lone = [(600, 200, 20, 40)]  # one digit-sized mark: no row
+    rows = _rows(digits + lone, digits + lone + [faint_segment, small_decimal, far, above])
+    assert len(rows) == 1
+    row, tall = rows[0]
+    assert tall == 40
+    assert set(row) == {*digits, faint_segment, small_decimal}
 
 
 def test_no_rows_where_there_are_no_digit_sized_marks():
