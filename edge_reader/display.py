@@ -446,16 +446,21 @@ def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
 
 
 def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
-    """Whether the best reading lies within a view that reads more digits before the point.
+    """Whether the best reading lies within a view that reads more digits before the point,
+    or the same number with a minus sign before it.
 
     The longer reading must end in the best one's digits (a piece cut from the left).
     A candidate cut through the panel (a reflection's edge, a segment's border) reads a
     piece of the number, often more clearly than the whole: the larger view's longer
-    reading says a piece is what it is.
+    reading says a piece is what it is. A piece that leaves out the sign is a value of
+    the other sign: a thermometer's -3.2 read as 3.2.
     """
     return any(
-        _whole_digits(other.text) > _whole_digits(best.text)
-        and _integer_part(other.text).endswith(_integer_part(best.text))
+        (
+            _whole_digits(other.text) > _whole_digits(best.text)
+            and _integer_part(other.text).endswith(_integer_part(best.text))
+            or other.text == "-" + best.text  # the sign cut off: a value of the other sign
+        )
         and other.confidence >= PIECE_SHARE * best.confidence
         and _overlap(best.quad, other.quad) >= 0.8
         for other in readings

@@ -287,6 +287,30 @@ def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
     assert not _piece_of_longer_reading(piece, [replace(whole, text="477"), piece])
 
 
+def test_a_reading_within_a_view_that_reads_it_with_a_minus_sign_is_a_piece():
+    signed = PanelReading("-3.2", 0.4, 2, quad=((0, 60), (500, 60), (500, 190), (0, 190)))
+    unsigned = PanelReading("3.2", 0.65, 2, quad=((250, 65), (450, 65), (450, 185), (250, 185)))
+    assert _piece_of_longer_reading(unsigned, [signed, unsigned])
+    # Another number with a sign is no whole of this one.
+    assert not _piece_of_longer_reading(unsigned, [replace(signed, text="-8.2"), unsigned])
+
+
+def test_a_negative_value_is_never_stored_without_its_sign():
+    # A lit LED panel in a housing as dark as itself, run off the photo's left edge: a
+    # region round the digits alone reads 3.2 surer than the panel, cut short, reads -3.2.
+    style = DisplayStyle(
+        positions=5, lcd=False, panel=(20, 20, 20), segment=(40, 40, 255), housing=(20, 20, 20), ghost=0.05, glow=0.03
+    )
+    drawn = draw_display(
+        "-3.2", style, Camera(size=(1280, 720), panel_width=0.6, center=(0.3, 0.45), noise=4.0, jpeg_quality=75)
+    )
+    try:
+        reading = read_display(drawn.image, {"kind": "seven_segment"})
+    except ReadError:
+        return
+    assert reading.details["text"] == "-3.2" or reading.confidence < 0.5
+
+
 def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
     ink = np.zeros((120, 300), bool)
     band = Band(10, 110)
