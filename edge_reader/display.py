@@ -79,6 +79,8 @@ MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
 EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
 FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
 SOLID_FRAME = 0.7  # share of a mark's box inked that makes it a solid bar: no digit fills its box so
+PHOTO_CUT_PENALTY = 0.6  # the confidence of a reading whose next digit the photo's edge cuts off
+CUT_DIGIT_SLIVER = 0.15  # pitches of a digit cut off that still show as ink: a stroke, 0.12 of a digit height
 CUT_ROW_PENALTY = 0.7  # a candidate whose side cuts through marks of the digit row's height
 NO_MARGIN_PENALTY = 0.9  # digits up against the candidate's edge
 ROW_GROWTH = 1.5  # digit heights a candidate that cuts the row is grown by on that side, to read it whole
@@ -364,6 +366,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if best is not None and _piece_of_longer_reading(best, readings):
         best = replace(best, confidence=best.confidence * PIECE_PENALTY)
+    if best is not None and _row_cut_by_photo(best, colour.shape):
+        best = replace(best, confidence=best.confidence * PHOTO_CUT_PENALTY)
     if (
         implausible is not None
         and implausible.cells >= 2
@@ -377,6 +381,25 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         # than letters printed by it, or a piece of a longer row. Read, but doubted.
         best = replace(best, confidence=best.confidence * PAIR_PENALTY)
     return best
+
+
+def _row_cut_by_photo(best: PanelReading, shape: tuple[int, ...]) -> bool:
+    """Whether the photo's right edge cuts off a digit right after the last digit read.
+
+    The reading cuts the row at its right (marks of the row's height dropped at the
+    candidate's side, PanelReading.grow), and no grown view can read past the photo's
+    edge. The next digit's place begins one gap between digits after the last digit:
+    when the photo's edge lies past that by a stroke or more, and within a pitch, ink
+    was cut off there, a digit of the number whose last digits are lost (58.78 read
+    as 58.7). Nearer, the edge only grazes the last digit or the frame beside it.
+    """
+    if best.grow[2] <= 0 or len(best.digits) < 2 or max(x for x, _ in best.quad) < shape[1] - 3:
+        return False
+    boxes = sorted((min(x for x, _ in mark.corners), max(x for x, _ in mark.corners)) for mark in best.digits)
+    pitch = float(np.median([b[0] - a[0] for a, b in zip(boxes, boxes[1:], strict=False)]))
+    gap = float(np.median([b[0] - a[1] for a, b in zip(boxes, boxes[1:], strict=False)]))
+    beyond = shape[1] - max(right for _, right in boxes)
+    return max(gap, 0.0) + CUT_DIGIT_SLIVER * pitch <= beyond < pitch
 
 
 def _backed_by_other_views(best: PanelReading, readings: list[PanelReading]) -> float:

@@ -13,6 +13,7 @@ from edge_reader import display
 from edge_reader.display import (
     Band,
     Cell,
+    DigitMark,
     DisplayOptions,
     PanelReading,
     _backed_by_other_views,
@@ -30,6 +31,7 @@ from edge_reader.display import (
     _piece_of_longer_reading,
     _read_panel,
     _read_row,
+    _row_cut_by_photo,
     _rows,
     _split_ratio,
     _three_bar_band,
@@ -309,6 +311,40 @@ def test_a_negative_value_is_never_stored_without_its_sign():
     except ReadError:
         return
     assert reading.details["text"] == "-3.2" or reading.confidence < 0.5
+
+
+def _digits_at(*lefts: float) -> tuple[DigitMark, ...]:
+    """Digit marks 70 pixels wide at these left edges, rows 100 to 200."""
+    return tuple(
+        DigitMark("8", "abcdefg", ((left, 100.0), (left + 70, 100.0), (left + 70, 200.0), (left, 200.0)))
+        for left in lefts
+    )
+
+
+def test_a_digit_cut_off_by_the_photos_right_edge_is_told_from_an_edge_grazing_the_last():
+    quad = ((500.0, 80.0), (1280.0, 80.0), (1280.0, 220.0), (500.0, 220.0))  # the photo cuts it at the right
+    digits = _digits_at(920, 1020, 1120)  # pitch 100, 30 between digits; the last ends at 1190
+    cut = PanelReading("888", 0.8, 3, quad=quad, digits=digits, grow=(0.0, 0.0, 1.5, 0.0))
+    shape = (720, 1280, 3)
+    assert _row_cut_by_photo(cut, shape)  # 90 past the last digit: a digit's ink cut off there
+    grazing = replace(cut, digits=_digits_at(1000, 1100, 1200))  # the edge 10 past the last digit
+    assert not _row_cut_by_photo(grazing, shape)
+    assert not _row_cut_by_photo(replace(cut, grow=(0.0, 0.0, 0.0, 0.0)), shape)  # nothing cut at its side
+    inside = replace(cut, quad=((500.0, 80.0), (1200.0, 80.0), (1200.0, 220.0), (500.0, 220.0)))
+    assert not _row_cut_by_photo(inside, shape)  # within the photo: grown past the cut, it reads on
+
+
+def test_a_number_whose_last_digit_the_photo_cuts_off_is_not_stored():
+    style = DisplayStyle(
+        positions=5, lcd=False, panel=(25, 25, 25), segment=(60, 230, 80), housing=(90, 90, 90), ghost=0.05
+    )
+    camera = Camera(size=(1280, 720), panel_width=0.8, center=(0.75, 0.45), noise=4.0, jpeg_quality=75)
+    drawn = draw_display("142.0", style, camera)  # the photo's edge runs through the last 0
+    try:
+        reading = read_display(drawn.image, {"kind": "seven_segment"})
+    except ReadError:
+        return
+    assert reading.details["text"] == "142.0" or reading.confidence < 0.5
 
 
 def test_the_point_after_a_1_that_stops_short_of_the_baseline_is_found():
