@@ -600,8 +600,7 @@ def _digit_row_candidates(work: np.ndarray) -> list[np.ndarray]:
         # Digit-sized: a lone 1 is narrow, and a 7 or a 1 covers little of its box.
         digits = sorted((x, y, w, h) for x, y, w, h, area in marked if h >= 8 and w <= 2 * h and area >= h * h / 40)
         for row, tall in _rows(digits, parts):
-            x0, y0 = min(x for x, _, _, _ in row), min(y for _, y, _, _ in row)
-            x1, y1 = max(x + w for x, _, w, _ in row), max(y + h for _, y, _, h in row)
+            x0, y0, x1, y1 = _extent(row)
             if x1 - x0 < 1.5 * tall:
                 continue
             pad_x, pad_y = ROW_PADDING[0] * tall, ROW_PADDING[1] * tall
@@ -644,8 +643,7 @@ def _rows(digits: list[Box], parts: list[Box]) -> list[tuple[list[Box], float]]:
         reach = ROW_GAP * tall
         grown = True
         while grown:  # each pass adds the parts near either end of the row as it stood
-            x0, y0 = min(x for x, _, _, _ in row), min(y for _, y, _, _ in row)
-            x1, y1 = max(x + w for x, _, w, _ in row), max(y + h for _, y, _, h in row)
+            x0, y0, x1, y1 = _extent(row)
             after = by_left[bisect.bisect_left(lefts, x1) : bisect.bisect_right(lefts, x1 + reach)]
             before = by_right[bisect.bisect_left(rights, x0 - reach) : bisect.bisect_right(rights, x0)]
             near = [
@@ -657,6 +655,16 @@ def _rows(digits: list[Box], parts: list[Box]) -> list[tuple[list[Box], float]]:
             members.update(near)
             grown = bool(near)
     return found
+
+
+def _extent(boxes: list[Box]) -> tuple[int, int, int, int]:
+    """Left, top, right and bottom of the boxes taken together."""
+    return (
+        min(x for x, _, _, _ in boxes),
+        min(y for _, y, _, _ in boxes),
+        max(x + w for x, _, w, _ in boxes),
+        max(y + h for _, y, _, h in boxes),
+    )
 
 
 def _grown_quad(
