@@ -70,6 +70,7 @@ RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
 CONTRADICTION_SHARE = 0.4  # another view of the same place reading another number this sure, relative to the best
 CONTRADICTION_PENALTY = 0.7  # and costs it this share of its confidence
 PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
+TRAILING_SHARE = 0.4  # a reading of more digits after the best's, this sure relative to it, is taken
 PIECE_PENALTY = 0.6  # the confidence of a reading within a candidate that reads more digits
 MIN_DIGIT_HEIGHT = 12  # pixels at panel scale
 MIN_STROKE_CONTRAST = 45.0  # grey levels a lit stroke rises, or 255ths a dark one falls below the panel
@@ -353,6 +354,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
             bigger = _grown_quad(quad, panel.shape, reading.grow, work.shape)
             if bigger is not None:
                 candidates.insert(0, (bigger, reading))
+    if best is not None:
+        best = _with_trailing_digits(best, readings, _corners(whole_frame * 2**work_level))
     if best is not None and best.agreement >= AGREED:
         # Both judges, the segments and the learned one, read every digit alike. Given to
         # the chosen reading only: ranked by it, a view that misses the point or the sign,
@@ -381,6 +384,29 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         # than letters printed by it, or a piece of a longer row. Read, but doubted.
         best = replace(best, confidence=best.confidence * PAIR_PENALTY)
     return best
+
+
+def _with_trailing_digits(
+    best: PanelReading, readings: list[PanelReading], whole_frame: tuple[tuple[float, float], ...]
+) -> PanelReading:
+    """The reading of the same place that goes on past the best's last digit, if one is sure enough.
+
+    A digit at the end of the row is lost more easily than one is made up: at a coarse
+    scale its strokes thin away, a reflection pales it, and a pump sets its last decimal
+    further off. A view that reads the best's digits and more after them has seen it.
+    """
+    longer = [
+        other
+        for other in readings
+        if other.text.startswith(best.text)
+        and len(_digits_only(other.text)) > len(_digits_only(best.text)) > 1
+        and other.quad != whole_frame
+        and other.confidence >= TRAILING_SHARE * best.confidence
+        and _overlap(other.quad, best.quad) >= 0.5
+    ]
+    if not longer:
+        return best
+    return max(longer, key=lambda other: (len(_digits_only(other.text)), other.confidence))
 
 
 def _row_cut_by_photo(best: PanelReading, shape: tuple[int, ...]) -> bool:
@@ -1515,7 +1541,7 @@ def _on_pitch(cells: list[Cell], height: int) -> list[Cell]:
 
 def _stray(cell: Cell, place: Any, slack: float, digit_width: float) -> bool:
     """A narrow mark off the grid of digit places."""
-    return bool(cell.kind != "minus" and place(cell)[1] > slack and cell.right - cell.left < 0.6 * digit_width)
+    return bool(cell.kind != "minus" and place(cell)[1] > slack and cell.right - cell.left < 0.7 * digit_width)
 
 
 def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:

@@ -36,6 +36,7 @@ from edge_reader.display import (
     _split_ratio,
     _three_bar_band,
     _with_rim_in_band,
+    _with_trailing_digits,
     read_display,
 )
 from edge_reader.result import ReadError
@@ -293,6 +294,31 @@ def test_a_reading_within_a_view_that_reads_more_whole_digits_is_a_piece():
     assert not _piece_of_longer_reading(piece, [replace(whole, confidence=0.1), piece])
     # A longer reading that does not end in the piece's digits is another reading, not its whole.
     assert not _piece_of_longer_reading(piece, [replace(whole, text="477"), piece])
+
+
+WHOLE_PHOTO = ((0, 0), (2048, 0), (2048, 1152), (0, 1152))
+
+
+def test_a_view_that_reads_on_past_the_last_digit_is_taken():
+    # The whole photo at a coarse scale lost the pump's last decimal; the panel read it.
+    coarse = PanelReading("68.0", 0.88, 3, quad=WHOLE_PHOTO)
+    panel = PanelReading("68.00", 0.63, 4, quad=((0, 80), (1940, 130), (1890, 740), (0, 790)))
+    assert _with_trailing_digits(coarse, [panel, coarse], WHOLE_PHOTO) == panel
+    # Views that read the same digits, or another number, or far less surely, leave the best as it is.
+    for other in (replace(panel, text="68.0"), replace(panel, text="58.00"), replace(panel, confidence=0.2)):
+        assert _with_trailing_digits(coarse, [other, coarse], WHOLE_PHOTO) == coarse
+
+
+def test_digits_the_whole_photo_reads_past_the_panels_are_clutter():
+    panel = PanelReading("64.97", 0.83, 4, quad=((180, 40), (760, 40), (770, 240), (180, 240)))
+    coarse = PanelReading("64.9788", 0.43, 6, quad=WHOLE_PHOTO)
+    assert _with_trailing_digits(panel, [panel, coarse], WHOLE_PHOTO) == panel
+
+
+def test_a_lone_digit_is_not_grown_by_a_mark_read_after_it():
+    lone = PanelReading("9", 0.45, 1, quad=((340, 350), (1200, 300), (1220, 640), (350, 680)))
+    pair = PanelReading("91", 0.55, 2, quad=((30, 30), (1278, 0), (1278, 718), (350, 690)))
+    assert _with_trailing_digits(lone, [lone, pair], WHOLE_PHOTO) == lone
 
 
 def test_a_reading_within_a_view_that_reads_it_with_a_minus_sign_is_a_piece():
@@ -620,3 +646,14 @@ def test_two_views_of_the_panel_that_read_different_numbers_are_refused(monkeypa
     monkeypatch.setattr(display, "_read_panel", read_panel)
     with pytest.raises(ReadError, match="no seven-segment display found"):
         read_display(image, {"kind": "seven_segment"})
+
+
+def test_a_narrow_box_after_the_last_digit_is_no_8():
+    # The panel's frame edge after the row, a box two thirds of a digit wide, off the
+    # row's pitch and no taller than the digits: no segment pattern it shows makes it a digit.
+    strokes = np.zeros((140, 560), np.float32)
+    for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
+        _paint_digit(strokes, segments, left)
+    _paint_digit(strokes, "abcdefg", 415, width=40)
+    reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
+    assert reading.text == "2820"
