@@ -100,6 +100,7 @@ SURE_CELL = 0.95  # the learned judge's probability that reads a cell whose segm
 LEARNED_ONLY_PENALTY = 0.85  # and the confidence of a reading with such a digit
 DOUBTING_CELL = 0.8  # the learned judge this sure of another answer than the segments' doubts the reading
 DISAGREEMENT_PENALTY = 0.75  # by this much
+OFF_PITCH_END_PENALTY = 0.6  # and of one whose last digit, off the row's pitch, the learned judge reads otherwise
 AGREED = 0.9  # the learned judge this sure of each digit the segments spell confirms the reading
 AGREEMENT_BONUS = 1.3  # and raises its confidence by this much
 SECOND_VIEW_SHARE = 0.5  # another candidate reading the same number this sure, relative to the best, backs it
@@ -1261,6 +1262,10 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                 penalty *= EDGE_MARK_PENALTY
                 continue
             agreements.append(sureness if learned == character else 0.0)
+            if learned != character and cell.off_pitch and cell is cells[-1]:
+                # The last mark, off the row's pitch, that only the segments take for this
+                # digit: the frame's edge or a reflection read as one, or a last digit misread.
+                penalty *= OFF_PITCH_END_PENALTY
             if learned != character and sureness >= DOUBTING_CELL:
                 if learned == "x" and len(cells) >= 3 and cell in (cells[0], cells[-1]):
                     # A mark at the end of the row that only looks like segments: the

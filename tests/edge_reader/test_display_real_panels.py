@@ -657,3 +657,15 @@ def test_a_narrow_box_after_the_last_digit_is_no_8():
     _paint_digit(strokes, "abcdefg", 415, width=40)
     reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
     assert reading.text == "2820"
+
+
+def test_a_last_mark_off_the_pitch_that_the_judge_reads_otherwise_is_not_stored():
+    # The frame's edge after the row, with its shadow down the middle: its segments make
+    # an 8, the learned judge sees no 8, and it keeps to no place on the row's pitch.
+    strokes = np.zeros((140, 560), np.float32)
+    for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
+        _paint_digit(strokes, segments, left)
+    _paint_digit(strokes, "abcdef", 425, width=50)
+    strokes[30:110, 440:450] = 1.0
+    reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
+    assert reading.confidence < 0.5
