@@ -78,6 +78,8 @@ NEARBY_FLOOR = 0.65  # strokes are scaled by the strongest nearby, or by this sh
 SPLIT_RANGE = (0.25, 0.65)  # where the split between lit and unlit segments may fall, of the lit level
 MIN_SPLIT_GAP = 0.15  # a gap this wide between segment strengths is a split
 EDGE_MARK_PENALTY = 0.75  # a mark at the end of the row that spells no digit, skipped
+LOST_DIGIT_PENALTY = 0.5  # and, after the last digit, one that stands where the next digit would
+NEXT_PLACE_GAP = 0.6  # as far from the digit before it as this share of the usual gap between digits
 FRAME_MARK_PENALTY = 0.9  # a bar at the end of the row (the panel's frame), skipped
 SOLID_FRAME = 0.7  # share of a mark's box inked that makes it a solid bar: no digit fills its box so
 PHOTO_CUT_PENALTY = 0.6  # the confidence of a reading whose next digit the photo's edge cuts off
@@ -197,6 +199,7 @@ class PanelReading:
     # (clockwise from top left), in the pixels of the stage that holds the reading: the
     # row, then the panel, then the image read. What an overlay draws.
     digits: tuple[DigitMark, ...] = ()
+    row_goes_on: bool = False  # a mark skipped after the last digit read stands where the next digit would
 
 
 # The piece a grown candidate was cut from, when the piece read nothing.
@@ -370,6 +373,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if best is not None and _piece_of_longer_reading(best, readings):
         best = replace(best, confidence=best.confidence * PIECE_PENALTY)
+    if best is not None and not best.row_goes_on and _seen_to_go_on(best, readings):
+        best = replace(best, confidence=best.confidence * LOST_DIGIT_PENALTY)
     if best is not None and _row_cut_by_photo(best, colour.shape):
         best = replace(best, confidence=best.confidence * PHOTO_CUT_PENALTY)
     if (
@@ -408,6 +413,18 @@ def _with_trailing_digits(
     if not longer:
         return best
     return max(longer, key=lambda other: (len(_digits_only(other.text)), other.confidence))
+
+
+def _seen_to_go_on(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether another view of the same place reads the same number and saw a mark after
+    it where the next digit would stand.
+
+    A coarser view (the whole photo) can lose a faint last digit altogether; a finer one
+    that saw the mark and could not read it says the number may go on.
+    """
+    return any(
+        other.row_goes_on and other.text == best.text and _overlap(other.quad, best.quad) >= 0.5 for other in readings
+    )
 
 
 def _row_cut_by_photo(best: PanelReading, shape: tuple[int, ...]) -> bool:
@@ -1227,6 +1244,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
     agreements: list[float] = []
+    lost_digit = False  # a mark skipped after the last digit stands where the next digit would
     marks: list[DigitMark] = []
     verdicts = digit_cells.classify(
         np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
@@ -1237,6 +1255,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
             if _lit(_segment_ratios(cell_scores, lit_level), split) != {"g"} and _at_row_end(cell, cells):
                 # Bars above or below the middle one: a reflection's edges, not a sign.
                 penalty *= EDGE_MARK_PENALTY
+                lost_digit |= _at_next_place(cell, cells)
                 continue
         else:
             try:
@@ -1255,11 +1274,13 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                 else:
                     # The panel's border or a reflection at the end of the row: not a digit.
                     penalty *= EDGE_MARK_PENALTY
+                    lost_digit |= _at_next_place(cell, cells)
                     continue
             if cell.kind == "one" and character not in ("1", " ") and _at_row_end(cell, cells):
                 # Ink one bar wide is a 1 or nothing: a wider digit read there is the
                 # panel's edge beside the row, seen with the gap before it.
                 penalty *= EDGE_MARK_PENALTY
+                lost_digit |= _at_next_place(cell, cells)
                 continue
             agreements.append(sureness if learned == character else 0.0)
             if learned != character and cell.off_pitch and cell is cells[-1]:
@@ -1271,6 +1292,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                     # A mark at the end of the row that only looks like segments: the
                     # panel's border, a reflection's edge.
                     penalty *= EDGE_MARK_PENALTY
+                    lost_digit |= _at_next_place(cell, cells)
                     continue
                 penalty *= DISAGREEMENT_PENALTY  # the two judges differ: one of them is wrong
         if character == " ":  # a blank position: only before the number
@@ -1285,6 +1307,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
         raise ReadError("no lit digits")
+    if lost_digit:
+        penalty *= LOST_DIGIT_PENALTY
     if min(explained) < 0.8:
         penalty *= max(0.0, min(explained) - 0.3) / 0.5  # ink off the segments: not this digit
     text = "".join(characters)
@@ -1310,7 +1334,24 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         sum(c.isdigit() for c in text),
         agreement=agreement,
         digits=tuple(marks),
+        row_goes_on=lost_digit,
     )
+
+
+def _at_next_place(cell: Cell, cells: list[Cell]) -> bool:
+    """Whether a mark after the row's last digit stands where the next digit would.
+
+    The panel's frame or a reflection's edge starts close after the last digit; a mark
+    as far from the digit before it as the digits are from each other may be that digit
+    (a worn 1, a pale 0), and the number without it has lost its last digit. (Before the
+    number, blank places with their unlit segments showing are usual: no such doubt there.)
+    """
+    digits = [other for other in cells if other.kind != "minus"]
+    if len(digits) < 4 or cell is not digits[-1]:
+        return False
+    rest = digits[:-1]
+    usual = float(np.median([after.left - before.right for before, after in zip(rest, rest[1:], strict=False)]))
+    return usual > 0 and cell.left - rest[-1].right >= NEXT_PLACE_GAP * usual
 
 
 def _digit_mark(

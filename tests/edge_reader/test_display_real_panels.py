@@ -33,6 +33,7 @@ from edge_reader.display import (
     _read_row,
     _row_cut_by_photo,
     _rows,
+    _seen_to_go_on,
     _split_ratio,
     _three_bar_band,
     _with_rim_in_band,
@@ -669,3 +670,36 @@ def test_a_last_mark_off_the_pitch_that_the_judge_reads_otherwise_is_not_stored(
     strokes[30:110, 440:450] = 1.0
     reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
     assert reading.confidence < 0.5
+
+
+def _row_with_a_mark_after_it(mark_left: int) -> PanelReading:
+    """2820 painted on the row's pitch, then a mark that spells no digit (a worn 7's top
+    and left bars, or the frame's corner) from `mark_left`."""
+    strokes = np.zeros((140, 560), np.float32)
+    for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
+        _paint_digit(strokes, segments, left)
+    _paint_digit(strokes, "aef", mark_left, width=50)
+    return _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
+
+
+def test_a_mark_where_the_next_digit_would_stand_doubts_the_number_before_it():
+    # As far after the last digit as the digits are apart: maybe a digit, worn; without it
+    # the number has lost its last digit.
+    at_next_place = _row_with_a_mark_after_it(430)
+    assert at_next_place.text == "2820"
+    assert at_next_place.row_goes_on
+    assert at_next_place.confidence < 0.5
+    # Close after the last digit: the frame's edge, skipped at the usual small cost.
+    close_after = _row_with_a_mark_after_it(412)
+    assert close_after.text == "2820"
+    assert not close_after.row_goes_on
+    assert close_after.confidence >= 0.7
+
+
+def test_a_number_another_view_saw_go_on_is_doubted_in_every_view():
+    # The whole photo, at a coarse scale, lost a faint last digit; the panel saw a mark there.
+    panel = PanelReading("34.0", 0.3, 3, quad=((100, 300), (1900, 300), (1900, 800), (100, 800)), row_goes_on=True)
+    coarse = PanelReading("34.0", 0.6, 3, quad=WHOLE_PHOTO)
+    assert _seen_to_go_on(coarse, [panel, coarse])
+    assert not _seen_to_go_on(coarse, [replace(panel, row_goes_on=False), coarse])
+    assert not _seen_to_go_on(coarse, [replace(panel, text="34.01"), coarse])
