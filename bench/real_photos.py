@@ -17,7 +17,9 @@ skipped with a message on stderr.
   counts as no reading, as the server would refuse it.
 - Displays: a seven-segment display somewhere in the frame, no ROI; the label is the
   integer part shown, so a reading is exact when its integer part matches (or, as some
-  labels are rounded, when it rounds to the label).
+  labels are rounded, when it rounds to the label). `decimals_stored` counts the stored
+  readings by their digits after the point: a display shows a fixed number of decimals,
+  so a reading with fewer has lost its last digit, one the integer label counts as right.
 
 Prints progress and each miss (with `--verbose`) to stderr and, last on stdout, one JSON
 line. `ms_per_image` is CPU time on one core (thread pools pinned to one).
@@ -138,6 +140,10 @@ def bench_displays(folder: Path, every: int, min_confidence: float, verbose: boo
     rows = labelled(folder, every)
     exact = wrong = refused = 0
     timings = []
+    # Digits after the point in each stored reading: labels that give the integer part
+    # alone cannot tell 55.0 from 55.03, but a display shows a fixed number of decimals,
+    # so readings with fewer than its usual number have lost a digit (or more, gained one).
+    decimals: dict[int, int] = {}
     for index, (path, label) in enumerate(rows):
         reading, ms = timed_read(path, DISPLAY_CALIBRATION)
         timings.append(ms)
@@ -147,6 +153,9 @@ def bench_displays(folder: Path, every: int, min_confidence: float, verbose: boo
                 shown = reading if isinstance(reading, Exception) else f"{reading.value} c={reading.confidence}"
                 print(f"{path.name} {label} refused: {shown}", file=sys.stderr)
             continue
+        text = reading.details.get("text", "")
+        places = len(text.split(".")[1]) if "." in text else 0
+        decimals[places] = decimals.get(places, 0) + 1
         # Labels give the integer part, rounded on some photos and cut on others.
         if int(label) in (math.floor(reading.value + 1e-9), round(reading.value)):
             exact += 1
@@ -164,6 +173,7 @@ def bench_displays(folder: Path, every: int, min_confidence: float, verbose: boo
         "no_reading": refused,
         "exact_pct": round(100 * exact / n, 1),
         "wrong_pct": round(100 * wrong / n, 1),
+        "decimals_stored": {str(places): count for places, count in sorted(decimals.items())},
         "ms_per_image": round(float(np.median(timings)), 1) if timings else None,
     }
 

@@ -1,4 +1,4 @@
-"""The real-photo benchmark's dial half, run on a folder of drawn sub-dials laid out as a
+"""The real-photo benchmark, run on folders of drawn sub-dials and displays laid out as a
 set of real photos is (`labels.tsv`: file, value)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from edge_reader.synthetic import random_meter_dial
+from edge_reader.synthetic_display import Camera, DisplayStyle, draw_display
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "real_photos.py"
 
@@ -47,3 +48,17 @@ def test_failure_classes_go_by_how_far_off_the_reading_is():
     assert bench.dial_failure_class(4.0) == "imprecise"
     assert bench.dial_failure_class(25.0) == "another_object"
     assert bench.dial_failure_class(48.0) == "flipped"
+
+
+def test_stored_display_readings_are_counted_by_their_decimals(tmp_path):
+    bench = load_bench()
+    style = DisplayStyle(positions=5, lcd=True, panel=(150, 185, 165), segment=(40, 45, 40), housing=(230, 230, 230))
+    camera = Camera(size=(1280, 720), panel_width=0.7)
+    lines = ["# file\tvalue"]
+    for index, text in enumerate(("48.00", "113.0", "27.35")):
+        cv2.imwrite(str(tmp_path / f"{index}.png"), draw_display(text, style, camera).image)
+        lines.append(f"{index}.png\t{int(float(text))}")
+    (tmp_path / "labels.tsv").write_text("\n".join(lines) + "\n")
+    result = bench.bench_displays(tmp_path, every=1, min_confidence=0.5, verbose=False)
+    assert result["exact"] == 3
+    assert result["decimals_stored"] == {"1": 1, "2": 2}
