@@ -55,6 +55,13 @@ class DialCalibration:
             offset = self.sweep if past_max < before_min else 0.0
         return self.min_value + offset / self.sweep * (self.max_value - self.min_value)
 
+    def outside_scale(self, angle: float) -> float:
+        """Degrees from `angle` to the nearer end of the scale, when it lies in the gap between them; else 0."""
+        offset = self._offset(angle)
+        if offset <= self.sweep:
+            return 0.0
+        return min(offset - self.sweep, 360 - offset)
+
     def angle_of(self, value: float) -> float:
         fraction = (value - self.min_value) / (self.max_value - self.min_value)
         sign = 1.0 if self.direction == "cw" else -1.0

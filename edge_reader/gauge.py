@@ -58,6 +58,7 @@ SCALE_BAND_STEPS = 7
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
 UNSURE_SCALE_CONFIDENCE = 0.4  # a range-only reading with no scale seen, or one ring against the others: refused
 SCALE_BARE = 0.25  # a ring whose bare quarter is this dark, of its marks' level, is a bezel or a band
+PAST_SCALE_END = 10.0  # degrees into the scale's gap a pointer at rest on its stop pin stands, at most
 POINTER_COVER = 25.0  # degrees each side of the pointer where it may hide the scale's marks
 SCALE_GAP_AGREEMENT = 15.0  # degrees between two rings' gap middles that make them the same gap
 SCALE_GAP_DOMINANCE = 1.5  # the scale's gap is this much wider than any other unmarked run
@@ -85,7 +86,8 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
     scale_sure = True
-    if not dial_calibration.angles_given:
+    angles_given = dial_calibration.angles_given
+    if not angles_given:
         scale = find_scale(frame, dial, needle.angle)
         scale_sure = scale.found and scale.corroborated
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
@@ -97,6 +99,11 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     if not scale_sure:
         # Range only, and no printed scale seen, or seen by one ring against the others:
         # where the range starts and ends is a guess.
+        confidence *= UNSURE_SCALE_CONFIDENCE
+    elif not angles_given and dial_calibration.outside_scale(needle.angle) > PAST_SCALE_END:
+        # Range only, and the pointer stands well inside the scale's gap: a fat pointer
+        # hides the marks beneath it, and the gap found may be the one it makes rather
+        # than the stop pin's. Read at the nearer end, the value is a guess.
         confidence *= UNSURE_SCALE_CONFIDENCE
     geometry = {
         "center": dial.center,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge_reader import gauge
-from edge_reader.calibration import CalibrationError
+from edge_reader.calibration import CalibrationError, DialCalibration
 from edge_reader.gauge import find_scale, measure_dial, read_gauge, scale_verdict
 from edge_reader.pointer import degrees_apart, find_pointer
 from edge_reader.result import ReadError
@@ -269,3 +269,23 @@ def test_a_range_only_reading_whose_scale_is_unsure_is_refused(monkeypatch):
     unsure = read_gauge(image, FULL_RANGE)
     assert sure.confidence >= 0.9 and unsure.value == sure.value
     assert unsure.confidence < 0.5
+
+
+def test_a_range_only_reading_with_the_pointer_deep_in_the_scales_gap_is_refused():
+    # 22 degrees before the scale's start, where no gauge points in use: the gap the
+    # reader found may be the one a fat pointer makes in the marks, and the value is a guess.
+    deep = read_gauge(draw_gauge(-0.8, GaugeStyle(), Scene(size=(640, 480))), FULL_RANGE)
+    assert deep.value == pytest.approx(0.0)
+    assert deep.confidence < 0.5
+    # At rest on the stop pin, a few degrees before the scale's start: read as its start.
+    at_rest = read_gauge(draw_gauge(-0.2, GaugeStyle(), Scene(size=(640, 480))), FULL_RANGE)
+    assert at_rest.value == pytest.approx(0.0)
+    assert at_rest.confidence >= 0.5
+
+
+def test_how_far_into_the_scales_gap_an_angle_lies():
+    calibration = DialCalibration(min_angle=225, sweep=270, direction="cw", min_value=0, max_value=10)
+    assert calibration.outside_scale(0) == 0.0  # 12 o'clock: on the scale
+    assert calibration.outside_scale(180) == pytest.approx(45)  # the gap's middle
+    assert calibration.outside_scale(220) == pytest.approx(5)  # just before the start
+    assert calibration.outside_scale(140) == pytest.approx(5)  # just past the end
