@@ -109,6 +109,7 @@ SECOND_VIEW_SHARE = 0.5  # another candidate reading the same number this sure, 
 SECOND_VIEW_WEIGHT = 0.5  # and closes this share of the best's doubt times its own confidence
 GAP_MARK = 0.3  # stroke strength at the foot of a gap between digits that may be a missed point
 UNSEEN_POINT_PENALTY = 0.5  # the confidence of a reading without a point when a gap has such a mark
+STRAY_WIDTH = 0.7  # a mark off the grid at the row's end narrower than this share of a digit is no digit
 PITCH_SLACK = 0.12  # a digit's right edge lies this share of the pitch from its place on the grid, at most
 OFF_CENTRE_COST = 5.0  # a bar triple's score falls by this times its middle bar's distance from halfway, in spans
 BAR_REACH = 0.06  # a bar reaches this share of the digit height from its middle row, at most
@@ -1244,7 +1245,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
     agreements: list[float] = []
-    lost_digit = False  # a mark skipped after the last digit stands where the next digit would
+    read: list[Cell] = []  # the cells read as characters; the others were skipped
     marks: list[DigitMark] = []
     verdicts = digit_cells.classify(
         np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
@@ -1255,7 +1256,6 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
             if _lit(_segment_ratios(cell_scores, lit_level), split) != {"g"} and _at_row_end(cell, cells):
                 # Bars above or below the middle one: a reflection's edges, not a sign.
                 penalty *= EDGE_MARK_PENALTY
-                lost_digit |= _at_next_place(cell, cells)
                 continue
         else:
             try:
@@ -1274,13 +1274,11 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                 else:
                     # The panel's border or a reflection at the end of the row: not a digit.
                     penalty *= EDGE_MARK_PENALTY
-                    lost_digit |= _at_next_place(cell, cells)
                     continue
             if cell.kind == "one" and character not in ("1", " ") and _at_row_end(cell, cells):
                 # Ink one bar wide is a 1 or nothing: a wider digit read there is the
                 # panel's edge beside the row, seen with the gap before it.
                 penalty *= EDGE_MARK_PENALTY
-                lost_digit |= _at_next_place(cell, cells)
                 continue
             agreements.append(sureness if learned == character else 0.0)
             if learned != character and cell.off_pitch and cell is cells[-1]:
@@ -1292,7 +1290,6 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                     # A mark at the end of the row that only looks like segments: the
                     # panel's border, a reflection's edge.
                     penalty *= EDGE_MARK_PENALTY
-                    lost_digit |= _at_next_place(cell, cells)
                     continue
                 penalty *= DISAGREEMENT_PENALTY  # the two judges differ: one of them is wrong
         if character == " ":  # a blank position: only before the number
@@ -1302,11 +1299,14 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         if character == "-" and characters:
             raise Implausible("implausible reading: a minus sign after a digit", len(cells))
         characters.append(character + ("." if cell.point else ""))
+        read.append(cell)
         marks.append(_digit_mark(character, cell_scores, lit_level, split, _cell_box(strokes, cell, band)))
         margins.append(margin)
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
         raise ReadError("no lit digits")
+    # The last mark skipped, standing where the next digit would: the number may have lost it.
+    lost_digit = not any(cell is cells[-1] for cell in read) and _at_next_place(cells[-1], cells)
     if lost_digit:
         penalty *= LOST_DIGIT_PENALTY
     if min(explained) < 0.8:
@@ -1587,7 +1587,7 @@ def _on_pitch(cells: list[Cell], height: int) -> list[Cell]:
 
 def _stray(cell: Cell, place: Any, slack: float, digit_width: float) -> bool:
     """A narrow mark off the grid of digit places."""
-    return bool(cell.kind != "minus" and place(cell)[1] > slack and cell.right - cell.left < 0.7 * digit_width)
+    return bool(cell.kind != "minus" and place(cell)[1] > slack and cell.right - cell.left < STRAY_WIDTH * digit_width)
 
 
 def _frame_mark(cell: Cell, ink: np.ndarray, band: Band) -> bool:
