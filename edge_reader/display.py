@@ -1245,7 +1245,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         raise ReadError("segments too faint or ragged to read")
     explained: list[float] = []
     agreements: list[float] = []
-    read: list[Cell] = []  # the cells read as characters; the others were skipped
+    last_read: Cell | None = None  # the last cell read as a character; the ones after it were skipped
     marks: list[DigitMark] = []
     verdicts = digit_cells.classify(
         np.array([digit_cells.cell_input(strokes, _cell_box(strokes, cell, band)) for cell in cells])
@@ -1299,14 +1299,14 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         if character == "-" and characters:
             raise Implausible("implausible reading: a minus sign after a digit", len(cells))
         characters.append(character + ("." if cell.point else ""))
-        read.append(cell)
+        last_read = cell
         marks.append(_digit_mark(character, cell_scores, lit_level, split, _cell_box(strokes, cell, band)))
         margins.append(margin)
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
         raise ReadError("no lit digits")
     # The last mark skipped, standing where the next digit would: the number may have lost it.
-    lost_digit = not any(cell is cells[-1] for cell in read) and _at_next_place(cells[-1], cells)
+    lost_digit = last_read is not cells[-1] and _last_mark_at_next_place(cells)
     if lost_digit:
         penalty *= LOST_DIGIT_PENALTY
     if min(explained) < 0.8:
@@ -1338,20 +1338,20 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
     )
 
 
-def _at_next_place(cell: Cell, cells: list[Cell]) -> bool:
-    """Whether a mark after the row's last digit stands where the next digit would.
+def _last_mark_at_next_place(cells: list[Cell]) -> bool:
+    """Whether the row's last mark stands where the digit after the others would.
 
     The panel's frame or a reflection's edge starts close after the last digit; a mark
     as far from the digit before it as the digits are from each other may be that digit
     (a worn 1, a pale 0), and the number without it has lost its last digit. (Before the
     number, blank places with their unlit segments showing are usual: no such doubt there.)
     """
-    digits = [other for other in cells if other.kind != "minus"]
-    if len(digits) < 4 or cell is not digits[-1]:
+    digits = [cell for cell in cells if cell.kind != "minus"]
+    if len(digits) < 4 or digits[-1] is not cells[-1]:
         return False
-    rest = digits[:-1]
+    *rest, last = digits
     usual = float(np.median([after.left - before.right for before, after in zip(rest, rest[1:], strict=False)]))
-    return usual > 0 and cell.left - rest[-1].right >= NEXT_PLACE_GAP * usual
+    return usual > 0 and last.left - rest[-1].right >= NEXT_PLACE_GAP * usual
 
 
 def _digit_mark(

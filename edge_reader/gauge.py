@@ -86,25 +86,23 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
     scale_sure = True
-    angles_given = dial_calibration.angles_given
-    if not angles_given:
+    if not dial_calibration.angles_given:
         scale = find_scale(frame, dial, needle.angle)
-        scale_sure = scale.found and scale.corroborated
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
         if dial_calibration.direction == "ccw":
             dial_calibration = replace(dial_calibration, min_angle=(scale.min_angle + scale.sweep) % 360)
         details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
+        # Where the range starts and ends is a guess when no printed scale was seen, or one
+        # ring alone or against the others places it; and when the pointer stands well
+        # inside the scale's gap: a fat pointer hides the marks beneath it, and the gap
+        # found may be the one it makes rather than the stop pin's.
+        scale_sure = (
+            scale.found and scale.corroborated and dial_calibration.outside_scale(needle.angle) <= PAST_SCALE_END
+        )
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
     if not scale_sure:
-        # Range only, and no printed scale seen, or seen by one ring against the others:
-        # where the range starts and ends is a guess.
-        confidence *= UNSURE_SCALE_CONFIDENCE
-    elif not angles_given and dial_calibration.outside_scale(needle.angle) > PAST_SCALE_END:
-        # Range only, and the pointer stands well inside the scale's gap: a fat pointer
-        # hides the marks beneath it, and the gap found may be the one it makes rather
-        # than the stop pin's. Read at the nearer end, the value is a guess.
-        confidence *= UNSURE_SCALE_CONFIDENCE
+        confidence *= UNSURE_SCALE_CONFIDENCE  # range only, and the scale's ends a guess
     geometry = {
         "center": dial.center,
         "radius": dial.radius,
