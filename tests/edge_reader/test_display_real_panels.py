@@ -649,12 +649,18 @@ def test_two_views_of_the_panel_that_read_different_numbers_are_refused(monkeypa
         read_display(image, {"kind": "seven_segment"})
 
 
-def test_a_narrow_box_after_the_last_digit_is_no_8():
-    # The panel's frame edge after the row, a box two thirds of a digit wide, off the
-    # row's pitch and no taller than the digits: no segment pattern it shows makes it a digit.
+def _row_2820() -> np.ndarray:
+    """A stroke map with 2820 painted on a pitch of 100 pixels, room after it for one more digit."""
     strokes = np.zeros((140, 560), np.float32)
     for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
         _paint_digit(strokes, segments, left)
+    return strokes
+
+
+def test_a_narrow_box_after_the_last_digit_is_no_8():
+    # The panel's frame edge after the row, a box two thirds of a digit wide, off the
+    # row's pitch and no taller than the digits: no segment pattern it shows makes it a digit.
+    strokes = _row_2820()
     _paint_digit(strokes, "abcdefg", 415, width=40)
     reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
     assert reading.text == "2820"
@@ -663,9 +669,7 @@ def test_a_narrow_box_after_the_last_digit_is_no_8():
 def test_a_last_mark_off_the_pitch_that_the_judge_reads_otherwise_is_not_stored():
     # The frame's edge after the row, with its shadow down the middle: its segments make
     # an 8, the learned judge sees no 8, and it keeps to no place on the row's pitch.
-    strokes = np.zeros((140, 560), np.float32)
-    for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
-        _paint_digit(strokes, segments, left)
+    strokes = _row_2820()
     _paint_digit(strokes, "abcdef", 425, width=50)
     strokes[30:110, 440:450] = 1.0
     reading = _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
@@ -675,9 +679,7 @@ def test_a_last_mark_off_the_pitch_that_the_judge_reads_otherwise_is_not_stored(
 def _row_with_a_mark_after_it(mark_left: int) -> PanelReading:
     """2820 painted on the row's pitch, then a mark that spells no digit (a worn 7's top
     and left bars, or the frame's corner) from `mark_left`."""
-    strokes = np.zeros((140, 560), np.float32)
-    for left, segments in zip((40, 140, 240, 340), ("abdeg", "abcdefg", "abdeg", "abcdef"), strict=True):
-        _paint_digit(strokes, segments, left)
+    strokes = _row_2820()
     _paint_digit(strokes, "aef", mark_left, width=50)
     return _read_row(strokes, strokes > 0.85, Band(20, 120), DisplayOptions())
 
