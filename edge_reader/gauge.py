@@ -16,6 +16,9 @@ already gives its angle to a fraction of a degree, and everything after is cheap
 3. Checks: a dial must be a circle covered by edges well beyond chance, and a needle
    must stand out from the face and be seen all the way from the hub outwards;
    otherwise the answer is a ReadError that says which was missing.
+4. A second opinion: a small learned scorer (`edge_reader/pointer_directions.py`) gives
+   a probability for each direction. Where nearly all of it lies on the needle found,
+   two methods that share no step agree, and the reading is surer.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from skimage.transform import hough_circle, hough_line
 from edge_reader.calibration import CalibrationError, calibration_from_angles, validate_calibration
 from edge_reader.images import ImageLike, load_image
 from edge_reader.pointer import degrees_apart, find_pointer
+from edge_reader.pointer_directions import direction_probabilities, support
 from edge_reader.result import ReadError, Reading
 
 MIN_SIDE = 32  # pixels: smaller frames hold no readable dial
@@ -64,6 +68,9 @@ SCALE_GAP_AGREEMENT = 15.0  # degrees between two rings' gap middles that make t
 SCALE_GAP_DOMINANCE = 1.5  # the scale's gap is this much wider than any other unmarked run
 MIN_SCALE_SWEEP = 90.0  # degrees: a shorter run of marks is a word or a logo, not a scale
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
+SUPPORT_WITHIN = 6.0  # degrees: the learned scorer's probability this near the needle supports it
+SUPPORTED = 0.9  # the share of that probability at which the needle found counts as seconded
+SUPPORT_LIFT = 1.25  # how much surer a seconded needle is
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Dial:
 class Needle:
     angle: float  # degrees clockwise from 12 o'clock
     confidence: float
+    support: float | None = None  # the learned scorer's probability within SUPPORT_WITHIN of the angle
 
 
 def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
@@ -85,8 +93,10 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     frame = load_image(image, min_side=MIN_SIDE)
     dial, needle = _measure(frame, dial_calibration.center, dial_calibration.radius)
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
-    scale_sure = True
-    if not dial_calibration.angles_given:
+    if needle.support is not None:
+        details["learned_support"] = round(needle.support, 3)
+    scale_sure, scale_given = True, dial_calibration.angles_given
+    if not scale_given:
         scale = find_scale(frame, dial, needle.angle)
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
         if dial_calibration.direction == "ccw":
@@ -101,6 +111,10 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
         )
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
+    if scale_given and needle.support is not None and needle.support >= SUPPORTED:
+        # Two methods that share no step see the needle in the same place. With the range
+        # only, the scale's ends are the larger doubt, and the learned scorer cannot see them.
+        confidence = min(1.0, confidence * SUPPORT_LIFT)
     if not scale_sure:
         confidence *= UNSURE_SCALE_CONFIDENCE  # range only, and the scale's ends a guess
     geometry = {
@@ -275,7 +289,9 @@ def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: floa
     # In a photo cut down to the dial with no centre given, the centre is the crop's own or a
     # circle found inside it: a guess that may sit a few pixels off the pointer's pivot.
     centre_guessed = center is None and radius is None and _looks_cropped(work.shape)
-    needle = _find_needle(image, work, chroma, work_center, work_radius, centre_guessed)
+    needle = _with_support(
+        image, work_center, work_radius, _find_needle(image, work, chroma, work_center, work_radius, centre_guessed)
+    )
     dial = Dial(center=(work_center[0] / scale, work_center[1] / scale), radius=work_radius / scale, score=score)
     return dial, needle
 
@@ -494,6 +510,17 @@ def _find_needle(
         # the mass stage's scale, a fat one shows a straight edge beside its axis.
         return surer
     return Needle(angle=surer.angle, confidence=surer.confidence * 0.5)
+
+
+def _with_support(image: np.ndarray, center: tuple[float, float], radius: float, needle: Needle) -> Needle:
+    """The needle, with the learned scorer's probability that the pointer points there.
+
+    The scorer was trained on drawn dials only and shares no step with the line and mass
+    stages; on its own it is rougher than they are, so it never moves the needle: it only
+    seconds what they found.
+    """
+    seen = support(direction_probabilities(image, center, radius), needle.angle, SUPPORT_WITHIN)
+    return replace(needle, support=seen)
 
 
 def _needle_by_lines(work: np.ndarray, chroma: np.ndarray | None, center: tuple[float, float], radius: float) -> Needle:

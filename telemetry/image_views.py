@@ -16,6 +16,10 @@ ImageReadingAnswer = inline_serializer(
         "accepted": serializers.IntegerField(),
         "duplicates": serializers.IntegerField(),
         "value": serializers.FloatField(),
+        "angle": serializers.FloatField(required=False, help_text="a dial's needle, degrees clockwise from 12"),
+        "learned_support": serializers.FloatField(
+            required=False, help_text="a dial's: the learned scorer's probability that the needle points there"
+        ),
         "confidence": serializers.FloatField(),
     },
 )

@@ -44,7 +44,7 @@ def run_cli(*args: str) -> tuple[int, list[dict]]:
 def test_read_prints_one_json_line_and_exits_0(tmp_path, calibration_file):
     code, lines = run_cli("read", str(gauge_file(tmp_path, 7.25)), "--calibration", str(calibration_file))
     assert code == 0 and len(lines) == 1
-    assert set(lines[0]) == {"value", "angle", "confidence"}
+    assert set(lines[0]) == {"value", "angle", "learned_support", "confidence"}
     assert lines[0]["value"] == pytest.approx(7.25, abs=0.1)
 
 

@@ -45,6 +45,7 @@ def test_a_photo_of_the_gauge_becomes_a_reading(device_client, gauge):
     body = response.json()
     assert abs(body["value"] - 6.3) < 0.2
     assert body["accepted"] == 1
+    assert 0.9 <= body["learned_support"] <= 1.0  # the learned scorer sees the needle where it was found
     stored = Reading.objects.get(sensor__device=gauge)
     assert stored.sensor.key == "value" and abs(stored.value - 6.3) < 0.2
 
