@@ -7,8 +7,9 @@
 
 Prints progress to stderr and, last on stdout, one JSON line with the mean and 95th
 percentile error in percent of full scale over every gauge read (misreads included),
-the failures (ReadError), the misreads (error above 10% of full scale), the readings at
-or above the server's default minimum confidence that are more than 2% off, and the median
+the failures (ReadError), the misreads (error above 10% of full scale), the share of
+gauges read at or above the server's default minimum confidence (`confident_pct`) and
+how many of those are more than 2% off (`confident_over_2pct`), and the median
 CPU time per 640x480 frame, on one core (thread pools pinned to one), with the wall
 time beside it (higher when the machine is busy with other work).
 """
@@ -58,6 +59,7 @@ def run(
     failures = 0
     misreads = 0
     confident_off = 0
+    confident = 0
     timings: list[float] = []  # CPU time: what one core spends, whatever else the machine runs
     wall_timings: list[float] = []
     for index in range(count):
@@ -77,6 +79,7 @@ def run(
             timings.append(time.process_time() - started_cpu)
             wall_timings.append(time.perf_counter() - started)
         error = error_pct(reading.value, value, calibration, style.sweep == 360)
+        confident += reading.confidence >= MIN_CONFIDENCE
         confident_off += error > 2 and reading.confidence >= MIN_CONFIDENCE
         if error > MISREAD_PCT:
             misreads += 1
@@ -94,6 +97,7 @@ def run(
         "p95_pct_full_scale": round(float(np.percentile(errors_array, 95)), 3),
         "failures": failures,
         "misreads_over_10pct": misreads,
+        "confident_pct": round(100.0 * confident / count, 1),
         "confident_over_2pct": confident_off,
         "ms_per_frame_640x480": round(1000 * float(np.median(timings)), 1) if timings else None,
         "wall_ms_per_frame_640x480": round(1000 * float(np.median(wall_timings)), 1) if wall_timings else None,

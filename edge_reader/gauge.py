@@ -33,7 +33,7 @@ import numpy as np
 from skimage.feature import canny
 from skimage.transform import hough_circle, hough_line
 
-from edge_reader.calibration import CalibrationError, calibration_from_angles, validate_calibration
+from edge_reader.calibration import CalibrationError, DialCalibration, calibration_from_angles, validate_calibration
 from edge_reader.images import ImageLike, load_image
 from edge_reader.pointer import degrees_apart, find_pointer
 from edge_reader.pointer_directions import direction_probabilities, support
@@ -62,6 +62,7 @@ SCALE_BAND_STEPS = 7
 SCALE_MARKED = 0.45  # a degree whose strongest nearby mark falls below this share of the usual is unmarked
 UNSURE_SCALE_CONFIDENCE = 0.4  # a range-only reading with no scale seen, or one ring against the others: refused
 SCALE_BARE = 0.25  # a ring whose bare quarter is this dark, of its marks' level, is a bezel or a band
+GAP_OFF_BOTTOM = 40.0  # degrees: a gauge leaves its scale's gap at the bottom, give or take a camera's roll
 PAST_SCALE_END = 10.0  # degrees into the scale's gap a pointer at rest on its stop pin stands, at most
 POINTER_COVER = 25.0  # degrees each side of the pointer where it may hide the scale's marks
 SCALE_GAP_AGREEMENT = 15.0  # degrees between two rings' gap middles that make them the same gap
@@ -102,13 +103,10 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
         if dial_calibration.direction == "ccw":
             dial_calibration = replace(dial_calibration, min_angle=(scale.min_angle + scale.sweep) % 360)
         details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
-        # Where the range starts and ends is a guess when no printed scale was seen, or one
-        # ring alone or against the others places it; and when the pointer stands well
-        # inside the scale's gap: a fat pointer hides the marks beneath it, and the gap
-        # found may be the one it makes rather than the stop pin's.
-        scale_sure = (
-            scale.found and scale.corroborated and dial_calibration.outside_scale(needle.angle) <= PAST_SCALE_END
-        )
+        doubt = _scale_doubt(scale, dial_calibration, needle.angle)
+        if doubt is not None:
+            scale_sure = False
+            details["doubt"] = f"{doubt}; give the scale's min_angle and max_angle"
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
     if scale_given and needle.support is not None and needle.support >= SUPPORTED:
@@ -136,6 +134,30 @@ class Scale:
     # numbers and a scale's band make several rings that agree; a shadow, the bezel's edge
     # or a label one ring alone).
     corroborated: bool = True
+
+    def gap_off_bottom(self) -> float:
+        """Degrees from 6 o'clock to the middle of the gap between the scale's ends (0 with no gap)."""
+        if self.sweep >= 360:
+            return 0.0
+        return degrees_apart(self.min_angle + self.sweep + (360 - self.sweep) / 2, 180.0)
+
+
+def _scale_doubt(scale: Scale, calibration: DialCalibration, needle_angle: float) -> str | None:
+    """Why the scale's ends found with the range only are a guess, or None when they are not."""
+    if not scale.found:
+        return "no printed scale was seen"
+    if not scale.corroborated:
+        # One ring alone (a shadow, the bezel's edge, a label), or against the others.
+        return "the scale's ends rest on one ring of marks"
+    if calibration.outside_scale(needle_angle) > PAST_SCALE_END:
+        # No gauge in use points well inside its gap; a fat pointer hides the marks beneath
+        # it, and the gap found may be the one it makes rather than the stop pin's.
+        return "the pointer stands in the scale's gap"
+    if scale.gap_off_bottom() > GAP_OFF_BOTTOM:
+        # Gauges leave the gap at the bottom: one found far round is more often a full
+        # circle of ticks whose faint part, or the pointer's shadow, was taken for a gap.
+        return "the scale's gap was found far from the bottom"
+    return None
 
 
 def find_scale(frame: np.ndarray, dial: Dial, needle_angle: float | None = None) -> Scale:

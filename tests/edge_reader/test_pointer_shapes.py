@@ -228,6 +228,7 @@ def test_a_range_only_set_up_with_no_printed_scale_seen_is_not_confident():
     assert find_scale(image, dial, angle).found is False
     reading = read_gauge(image, FULL_RANGE)
     assert reading.confidence < 0.5
+    assert reading.details["doubt"] == "no printed scale was seen; give the scale's min_angle and max_angle"
 
 
 @pytest.mark.parametrize("seed", [0, 5, 7, 15, 18])
@@ -268,7 +269,7 @@ def test_a_range_only_reading_whose_scale_is_unsure_is_refused(monkeypatch):
     monkeypatch.setattr(gauge, "scale_verdict", lambda rings: (rings[-1], False))
     unsure = read_gauge(image, FULL_RANGE)
     assert sure.confidence >= 0.9 and unsure.value == sure.value
-    assert unsure.confidence < 0.5
+    assert unsure.confidence < 0.5 and unsure.details["doubt"].startswith("the scale's ends rest on one ring of marks")
 
 
 def test_a_range_only_reading_with_the_pointer_deep_in_the_scales_gap_is_refused():
@@ -277,10 +278,11 @@ def test_a_range_only_reading_with_the_pointer_deep_in_the_scales_gap_is_refused
     deep = read_gauge(draw_gauge(-0.8, GaugeStyle(), Scene(size=(640, 480))), FULL_RANGE)
     assert deep.value == pytest.approx(0.0)
     assert deep.confidence < 0.5
+    assert deep.details["doubt"] == "the pointer stands in the scale's gap; give the scale's min_angle and max_angle"
     # At rest on the stop pin, a few degrees before the scale's start: read as its start.
     at_rest = read_gauge(draw_gauge(-0.2, GaugeStyle(), Scene(size=(640, 480))), FULL_RANGE)
     assert at_rest.value == pytest.approx(0.0)
-    assert at_rest.confidence >= 0.5
+    assert at_rest.confidence >= 0.5 and "doubt" not in at_rest.details
 
 
 def test_how_far_into_the_scales_gap_an_angle_lies():
@@ -289,3 +291,36 @@ def test_how_far_into_the_scales_gap_an_angle_lies():
     assert calibration.outside_scale(180) == pytest.approx(45)  # the gap's middle
     assert calibration.outside_scale(220) == pytest.approx(5)  # just before the start
     assert calibration.outside_scale(140) == pytest.approx(5)  # just past the end
+
+
+def test_a_range_only_reading_whose_scale_gap_is_found_far_from_the_bottom_is_refused():
+    # The same gauge seen upright and with the camera turned a quarter round: the reader
+    # finds the scale either way, but a gap at 9 o'clock is more often a full circle's faint
+    # part or a pointer's shadow than a gauge's stop-pin zone. Such a set-up gives the angles.
+    style = GaugeStyle()
+    upright = read_gauge(draw_gauge(6.5, style, Scene(size=(640, 480))), FULL_RANGE)
+    turned = read_gauge(draw_gauge(6.5, style, Scene(size=(640, 480), rotation=90)), FULL_RANGE)
+    assert upright.confidence >= 0.5
+    assert turned.details["scale"]["min_angle"] == pytest.approx(315, abs=4)  # the scale turned with the camera
+    assert turned.confidence < 0.5 and turned.details["doubt"].startswith(
+        "the scale's gap was found far from the bottom"
+    )
+    assert "doubt" not in upright.details
+    with_angles = read_gauge(
+        draw_gauge(6.5, style, Scene(size=(640, 480), rotation=90)), {"min_angle": 315, "max_angle": 225, **FULL_RANGE}
+    )
+    assert with_angles.value == pytest.approx(6.5, abs=0.25) and with_angles.confidence >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("min_angle", "sweep", "off"),
+    [
+        (225, 270, 0.0),  # a gauge's usual scale: the gap centred at 6 o'clock
+        (270, 180, 0.0),  # a half circle over the top
+        (0, 360, 0.0),  # no gap at all
+        (140, 261, 89.5),  # a gap found round at 3 o'clock
+        (258, 293, 44.5),
+    ],
+)
+def test_how_far_round_from_the_bottom_the_scales_gap_lies(min_angle, sweep, off):
+    assert gauge.Scale(min_angle, sweep).gap_off_bottom() == pytest.approx(off)

@@ -195,3 +195,20 @@ def test_a_range_only_calibration_reads(device_client, device):
     response = upload_file(device_client, jpeg_of_gauge(6.3))
     assert response.status_code == 201, response.json()
     assert abs(response.json()["value"] - 6.3) < 0.3
+
+
+def test_a_range_only_reading_whose_scale_is_a_guess_is_refused_with_the_reason(device_client, device):
+    # Only the range is set up, and the camera is turned on its side: the scale's gap is
+    # found at 9 o'clock, where no gauge leaves it. The answer says so and what to do.
+    device = device_update(
+        device=device,
+        type="analog_gauge",
+        config={"unit": "bar", "min": 0, "max": 10, "calibration": {"kind": "dial", "min_value": 0, "max_value": 10}},
+    )
+    sideways = draw_gauge(6.5, STYLE, Scene(size=(640, 480), rotation=90))
+    response = upload_file(device_client, cv2.imencode(".jpg", sideways)[1].tobytes())
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "too uncertain" in detail and "the scale's gap was found far from the bottom" in detail
+    assert "min_angle and max_angle" in detail
+    assert not Reading.objects.filter(sensor__device=device).exists()
