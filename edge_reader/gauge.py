@@ -50,6 +50,7 @@ RIM_SECTORS = 36  # the dial's rim must be seen in at least half of these
 MIN_NEEDLE_CONTRAST = 30.0  # grey levels between the needle and the face
 MIN_NEEDLE_CONTINUITY = 0.75  # share of the needle's stretch where it must be seen
 CROP_ASPECT = 1.25  # a frame no longer than this times its width is taken for a crop around the dial
+MAX_RADIUS_PER_SIDE = 4.0  # a given radius past this many times the frame's longest side is not this camera's
 CROP_RADIUS = 0.9  # in a crop, the pointer is looked for out to this share of the half side
 CROP_MIN_DIAL = 0.75  # a circle found in a crop this large (of the half side) is the dial's rim
 CROP_CENTRE_SLACK = 0.15  # a circle found in a crop is its dial if its centre is this near the middle
@@ -70,7 +71,7 @@ SCALE_GAP_DOMINANCE = 1.5  # the scale's gap is this much wider than any other u
 MIN_SCALE_SWEEP = 90.0  # degrees: a shorter run of marks is a word or a logo, not a scale
 MIN_SCALE_GAP = 30.0  # degrees: a narrower unmarked run is a gap between numbers, not the scale's end
 SUPPORT_WITHIN = 6.0  # degrees: the learned scorer's probability this near the needle supports it
-SUPPORTED = 0.9  # the share of that probability at which the needle found counts as seconded
+SUPPORTED = 0.95  # the share of that probability at which the needle found counts as seconded
 SUPPORT_LIFT = 1.25  # how much surer a seconded needle is
 
 
@@ -283,7 +284,7 @@ def measure_dial(
     image: ImageLike, center: tuple[float, float] | None = None, radius: float | None = None
 ) -> tuple[Dial, float]:
     """The dial (found, or as given) and the needle angle: what a calibration is made from."""
-    dial, needle = _measure(load_image(image, min_side=MIN_SIDE), center, radius)
+    dial, needle = _measure(load_image(image, min_side=MIN_SIDE), center, radius, seconded=False)
     return dial, needle.angle
 
 
@@ -299,8 +300,17 @@ def _grey_and_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), chroma
 
 
-def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: float | None) -> tuple[Dial, Needle]:
-    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+def _measure(
+    image: np.ndarray, center: tuple[float, float] | None, radius: float | None, seconded: bool = True
+) -> tuple[Dial, Needle]:
+    """The dial and the needle; with `seconded`, the learned scorer's support for the needle."""
+    longest = max(image.shape[:2])
+    if radius is not None and radius > MAX_RADIUS_PER_SIDE * longest:
+        # Every ring the reader unwraps grows with the radius: one far past the frame is a
+        # set-up for another camera (or another resolution), and would cost minutes to read
+        # nothing. This frame is unreadable with it; the next may not be.
+        raise ReadError(f"the calibration's radius ({radius:g} px) is far larger than this {longest}-px frame")
+    scale = min(1.0, WORK_SIDE / longest)
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     work, chroma = _grey_and_chroma(image)
@@ -311,9 +321,9 @@ def _measure(image: np.ndarray, center: tuple[float, float] | None, radius: floa
     # In a photo cut down to the dial with no centre given, the centre is the crop's own or a
     # circle found inside it: a guess that may sit a few pixels off the pointer's pivot.
     centre_guessed = center is None and radius is None and _looks_cropped(work.shape)
-    needle = _with_support(
-        image, work_center, work_radius, _find_needle(image, work, chroma, work_center, work_radius, centre_guessed)
-    )
+    needle = _find_needle(image, work, chroma, work_center, work_radius, centre_guessed)
+    if seconded:
+        needle = _with_support(image, work_center, work_radius, needle)
     dial = Dial(center=(work_center[0] / scale, work_center[1] / scale), radius=work_radius / scale, score=score)
     return dial, needle
 

@@ -11,7 +11,7 @@ It was trained only on dials drawn by `edge_reader/train_pointer_directions.py` 
 seed): meter sub-dials with fat drops, tapered, arrow and bar pointers, large printed
 digits, a centre a little off and the rim often cut, and gauges of every style, under
 glare, blur, uneven light, noise and JPEG. The weights (`pointer_directions.npz`,
-about 130 kB) ship beside it.
+about 120 kB) ship beside it.
 
 It shares no step with the line and mass stages (no threshold, no blob, no Hough
 transform), so where it puts most of its probability on the direction they found, it is
@@ -38,11 +38,13 @@ WINDOW_RAYS = (np.arange(RAYS)[:, None] + np.arange(-WINDOW, WINDOW + 1)[None, :
 
 def polar_cues(image: np.ndarray, center: tuple[float, float], radius: float) -> np.ndarray:
     """RAYS x RADII x 2: grey level and redness along each ray, each scaled to the dial's spread."""
-    sigma = radius / 48  # about one sample's spacing: a ray sees its neighbourhood, not one pixel
+    height, width = image.shape[:2]
+    # About one sample's spacing: a ray sees its neighbourhood, not one pixel. (A radius past
+    # the frame's size samples its replicated border: the blur need not grow with it.)
+    sigma = min(radius, 2 * max(height, width)) / 48
     # Only the dial and a blur's reach around it are looked at: the rest of a large frame
     # would cost time and change nothing.
     reach = radius + 3 * sigma + 2
-    height, width = image.shape[:2]
     left = min(width - 1, max(0, int(center[0] - reach)))
     top = min(height - 1, max(0, int(center[1] - reach)))
     right, bottom = max(left + 1, int(center[0] + reach) + 1), max(top + 1, int(center[1] + reach) + 1)
@@ -69,7 +71,7 @@ def polar_cues(image: np.ndarray, center: tuple[float, float], radius: float) ->
 
 
 def ray_windows(cues: np.ndarray) -> np.ndarray:
-    """RAYS x (2 WINDOW + 1) RADII 2: what each ray's score looks at."""
+    """One row per ray: the cues of the rays within WINDOW of it, flattened ((2 WINDOW + 1) x RADII x 2)."""
     return cues[WINDOW_RAYS].reshape(RAYS, -1)
 
 
@@ -80,7 +82,7 @@ def load_weights(path: Path = WEIGHTS) -> dict[str, np.ndarray]:
 
 
 def ray_scores(windows: np.ndarray, weights: dict[str, np.ndarray]) -> np.ndarray:
-    """A score per ray (the last axis of `windows`' leading axes) for being the pointer's axis."""
+    """Each window's score for its ray being the pointer's axis (the windows' last axis is dropped)."""
     hidden = np.maximum(0.0, windows @ weights["w1"] + weights["b1"])
     return (hidden @ weights["w2"] + weights["b2"])[..., 0]
 
@@ -99,9 +101,14 @@ def direction_probabilities(
 
 
 def support(probabilities: np.ndarray, angle: float, within: float) -> float:
-    """The probability that the pointer points within `within` degrees of `angle`."""
+    """The probability that the pointer points within `within` degrees of `angle`.
+
+    Each ray stands for the RAY_STEP of directions around it, and counts for the share of
+    them inside the span, so the answer does not jump as `angle` moves between rays.
+    """
     apart = np.abs((np.arange(RAYS) * RAY_STEP - angle + 180.0) % 360.0 - 180.0)
-    return float(probabilities[apart <= within].sum())
+    inside = np.clip(within - apart + RAY_STEP / 2, 0.0, RAY_STEP) / RAY_STEP
+    return float((probabilities * inside).sum())
 
 
 def likeliest_direction(probabilities: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from edge_reader.pointer_directions import (
     load_weights,
     support,
 )
+from edge_reader.result import ReadError
 from edge_reader.synthetic import random_meter_dial
 from edge_reader.train_pointer_directions import drawn_dials, share_right, train
 
@@ -63,12 +64,17 @@ def test_turning_the_dial_turns_the_probabilities():
     assert degrees_apart(likeliest_direction(turned), likeliest_direction(upright) + 90) <= 2 * RAY_STEP
 
 
-def test_support_is_the_probability_near_an_angle():
+def test_support_is_the_probability_near_an_angle_each_ray_counting_for_its_share():
     probabilities = np.zeros(RAYS)
-    probabilities[[0, 2, 60]] = [0.5, 0.3, 0.2]  # 0, 6 and 180 degrees
+    probabilities[[0, 60]] = [0.8, 0.2]  # 0 and 180 degrees
     assert support(probabilities, 0.0, 6.0) == pytest.approx(0.8)
-    assert support(probabilities, 357.0, 3.0) == pytest.approx(0.5)  # across 12 o'clock
-    assert support(probabilities, 90.0, 6.0) == 0.0
+    assert support(probabilities, 4.5, 6.0) == pytest.approx(0.8)  # the ray's 3 degrees all inside
+    assert support(probabilities, 6.0, 6.0) == pytest.approx(0.4)  # half of them
+    assert support(probabilities, 9.0, 6.0) == 0.0
+    assert support(probabilities, 358.5, 3.0) == pytest.approx(0.8)  # across 12 o'clock
+    # Moving the angle a little between rays moves the support a little.
+    steps = [support(probabilities, 3.0 + shift, 6.0) for shift in np.linspace(0.0, 3.0, 13)]
+    assert max(abs(a - b) for a, b in zip(steps, steps[1:], strict=False)) <= 0.8 * 0.25 / 3 + 1e-9
 
 
 @pytest.mark.parametrize(
@@ -80,16 +86,25 @@ def test_support_is_the_probability_near_an_angle():
     ],
     ids=["black", "flat-grey", "noise"],
 )
-def test_an_image_without_a_pointer_gives_a_spread_out_answer_without_error(image):
+def test_an_image_without_a_pointer_gives_an_answer_without_error(image):
     height, width = image.shape[:2]
     probabilities = direction_probabilities(image, (width / 2, height / 2), min(height, width) / 2)
     assert np.isfinite(probabilities).all() and probabilities.sum() == pytest.approx(1.0, abs=1e-4)
 
 
-@pytest.mark.parametrize("center", [(-50.0, -50.0), (1000.0, 1000.0), (20.0, -400.0)])
-def test_a_centre_outside_the_image_gives_an_answer_without_error(center):
+@pytest.mark.parametrize(
+    ("center", "radius"),
+    [
+        ((-50.0, -50.0), 30.0),
+        ((1000.0, 1000.0), 30.0),
+        ((20.0, -400.0), 30.0),
+        ((60.0, 60.0), 1e12),
+        ((60.0, 60.0), 0.0),
+    ],
+)
+def test_a_centre_outside_the_image_or_an_odd_radius_gives_an_answer_without_error(center, radius):
     image, _, _, _ = meter_dial(90_400)
-    probabilities = direction_probabilities(image, center, 30.0)
+    probabilities = direction_probabilities(image, center, radius)
     assert np.isfinite(probabilities).all() and probabilities.sum() == pytest.approx(1.0, abs=1e-4)
 
 
@@ -102,23 +117,25 @@ def test_the_support_is_the_scorers_probability_on_the_needle_and_never_moves_it
     assert elsewhere.support is not None and elsewhere.support < 0.1
 
 
-@pytest.mark.parametrize("seed", [90_305, 90_314, 90_324])  # not seconded; seconded, twice
-def test_a_reading_the_scorer_seconds_is_surer_when_the_scale_is_given(seed, monkeypatch):
+@pytest.mark.parametrize(("seed", "seconded"), [(90_305, False), (90_314, True), (90_324, False), (90_356, True)])
+def test_a_reading_the_scorer_seconds_is_surer_when_the_scale_is_given(seed, seconded, monkeypatch):
     image, _, _, _ = meter_dial(seed)
     range_only = {"kind": "dial", "min_value": 0, "max_value": 10}
-    seconded, seconded_range_only = read_gauge(image, METER), read_gauge(image, range_only)
+    lifted, lifted_range_only = read_gauge(image, METER), read_gauge(image, range_only)
     monkeypatch.setattr(gauge, "SUPPORT_LIFT", 1.0)
     alone, alone_range_only = read_gauge(image, METER), read_gauge(image, range_only)
-    assert 0.0 <= seconded.details["learned_support"] <= 1.0
-    assert "learned_support" in seconded.as_json()
-    if seconded.details["learned_support"] >= gauge.SUPPORTED:
-        assert seconded.confidence == pytest.approx(min(1.0, alone.confidence * 1.25), abs=0.002)
+    assert (lifted.details["learned_support"] >= gauge.SUPPORTED) == seconded
+    assert "learned_support" in lifted.as_json()
+    if seconded:
+        assert alone.confidence < 0.8  # not capped at 1
+        assert lifted.confidence == pytest.approx(alone.confidence * 1.25, abs=0.002)
     else:
-        assert seconded.confidence == alone.confidence
+        assert lifted.confidence == alone.confidence
     # With the range only, the scale's ends are the larger doubt, which the scorer cannot see.
-    assert seconded_range_only.confidence == alone_range_only.confidence
+    assert lifted_range_only.confidence == alone_range_only.confidence
 
 
+@pytest.mark.processes  # python -m edge_reader.train_pointer_directions
 def test_the_training_script_runs(tmp_path):
     out = tmp_path / "directions.npz"
     result = subprocess.run(
@@ -131,6 +148,20 @@ def test_the_training_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     with np.load(out) as stored:
         assert set(stored.files) == {"w1", "b1", "w2", "b2"}
+
+
+@pytest.mark.processes  # python -m edge_reader.train_pointer_directions
+def test_a_quick_run_never_writes_over_the_committed_weights():
+    before = pointer_directions.WEIGHTS.stat().st_mtime_ns
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_reader.train_pointer_directions", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "--out FILE" in result.stderr
+    assert pointer_directions.WEIGHTS.stat().st_mtime_ns == before
 
 
 def test_training_is_repeatable():
@@ -146,3 +177,11 @@ def test_share_right_counts_dials_whose_likeliest_direction_is_within_2_percent(
     weights = load_weights()
     assert share_right(weights, cues, angles) >= 0.8
     assert share_right(weights, cues, (angles + 90) % 360) <= 0.2
+
+
+@pytest.mark.parametrize("radius", [1e5, 1e9])
+def test_a_radius_far_past_the_frame_is_refused_at_once(radius):
+    image, _, _, _ = meter_dial(90_500)
+    calibration = {**METER, "center": [60, 60], "radius": radius}
+    with pytest.raises(ReadError, match="far larger than this"):
+        read_gauge(image, calibration)
