@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from edge_reader.digit_cells import CELL_HEIGHT, CELL_WIDTH, CLASSES, WEIGHTS, normalised_cell, probabilities
+from edge_reader.training import adam_step
 
 SEGMENTS_OF_DIGIT = {
     "0": ["abcdef"],
@@ -198,12 +199,7 @@ def train(count: int, epochs: int, hidden: int, seed: int = 7) -> dict[str, np.n
             d_h = (d_logits @ w2.T) * (h > 0)
             grads = [xb.T @ d_h + 1e-4 * w1, d_h.sum(axis=0), h.T @ d_logits + 1e-4 * w2, d_logits.sum(axis=0)]
             step += 1
-            for param, grad, m, v in zip(params, grads, moments, squares, strict=True):
-                m *= 0.9
-                m += 0.1 * grad
-                v *= 0.999
-                v += 0.001 * grad * grad
-                param -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+            adam_step(params, grads, moments, squares, step, rate)
         rate *= 0.8
     return {"mean": mean, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
 

@@ -43,6 +43,7 @@ from edge_reader.pointer_directions import (
     softmax,
 )
 from edge_reader.synthetic import random_gauge, random_meter_dial
+from edge_reader.training import adam_step
 
 TARGET_SPREAD = 2.0  # degrees: the true direction's blur in the target
 RIGHT_WITHIN = 7.2  # degrees: 2% of a full circle, what the benchmark counts as right
@@ -134,12 +135,7 @@ def train(cues: np.ndarray, angles: np.ndarray, epochs: int, hidden: int, seed: 
                 d_scores.sum(axis=0),
             ]
             step += 1
-            for param, grad, m, v in zip(params, grads, moments, squares, strict=True):
-                m *= 0.9
-                m += 0.1 * grad
-                v *= 0.999
-                v += 0.001 * grad * grad
-                param -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+            adam_step(params, grads, moments, squares, step, rate)
     w1, b1, w2, b2 = params
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from edge_reader.pointer import PointerEstimate, find_pointer
@@ -34,3 +38,13 @@ def paint_segments(
     for name in segments:
         y0, y1, x0, x1 = boxes[name]
         strokes[y0:y1, x0:x1] = np.maximum(strokes[y0:y1, x0:x1], level)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_module(module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`python -m module args...` run from the repository's root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )

@@ -3,19 +3,13 @@ display reader weighs it against the segments' own reading."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from edge_reader import digit_cells
 from edge_reader.digit_cells import CLASSES, classify, load_weights, probabilities
 from edge_reader.train_digit_cells import labelled_cells
-from tests.edge_reader.helpers import paint_segments
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.edge_reader.helpers import paint_segments, run_module
 
 
 def test_the_committed_weights_are_small_and_load():
@@ -46,15 +40,10 @@ def test_an_empty_or_odd_cell_is_classified_without_error():
     assert len(classify(nothing[None])) == 1
 
 
+@pytest.mark.processes  # python -m edge_reader.train_digit_cells
 def test_the_training_script_runs(tmp_path):
     out = tmp_path / "cells.npz"
-    result = subprocess.run(
-        [sys.executable, "-m", "edge_reader.train_digit_cells", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_module("edge_reader.train_digit_cells", "--quick", "--out", str(out), timeout=120)
     assert result.returncode == 0, result.stderr
     with np.load(out) as stored:
         assert set(stored.files) == {"mean", "w1", "b1", "w2", "b2"}

@@ -3,10 +3,6 @@ how the gauge reader lets it second the needle found."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -24,8 +20,8 @@ from edge_reader.pointer_directions import (
 from edge_reader.result import ReadError
 from edge_reader.synthetic import random_meter_dial
 from edge_reader.train_pointer_directions import drawn_dials, share_right, train
+from tests.edge_reader.helpers import run_module
 
-ROOT = Path(__file__).resolve().parents[2]
 METER = {"kind": "dial", "min_angle": 0, "max_angle": 360, "min_value": 0, "max_value": 10}
 
 
@@ -138,13 +134,7 @@ def test_a_reading_the_scorer_seconds_is_surer_when_the_scale_is_given(seed, sec
 @pytest.mark.processes  # python -m edge_reader.train_pointer_directions
 def test_the_training_script_runs(tmp_path):
     out = tmp_path / "directions.npz"
-    result = subprocess.run(
-        [sys.executable, "-m", "edge_reader.train_pointer_directions", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_module("edge_reader.train_pointer_directions", "--quick", "--out", str(out))
     assert result.returncode == 0, result.stderr
     with np.load(out) as stored:
         assert set(stored.files) == {"w1", "b1", "w2", "b2"}
@@ -153,13 +143,7 @@ def test_the_training_script_runs(tmp_path):
 @pytest.mark.processes  # python -m edge_reader.train_pointer_directions
 def test_a_quick_run_never_writes_over_the_committed_weights():
     before = pointer_directions.WEIGHTS.stat().st_mtime_ns
-    result = subprocess.run(
-        [sys.executable, "-m", "edge_reader.train_pointer_directions", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_module("edge_reader.train_pointer_directions", "--quick", timeout=60)
     assert result.returncode == 2 and "--out FILE" in result.stderr
     assert pointer_directions.WEIGHTS.stat().st_mtime_ns == before
 
