@@ -79,8 +79,9 @@ def run(
             timings.append(time.process_time() - started_cpu)
             wall_timings.append(time.perf_counter() - started)
         error = error_pct(reading.value, value, calibration, style.sweep == 360)
-        confident += reading.confidence >= MIN_CONFIDENCE
-        confident_off += error > 2 and reading.confidence >= MIN_CONFIDENCE
+        sure = reading.confidence >= MIN_CONFIDENCE
+        confident += sure
+        confident_off += sure and error > 2
         if error > MISREAD_PCT:
             misreads += 1
             if verbose:

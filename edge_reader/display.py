@@ -69,6 +69,7 @@ RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes 
 RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
 CONTRADICTION_SHARE = 0.4  # another view of the same place reading another number this sure, relative to the best
 CONTRADICTION_PENALTY = 0.7  # and costs it this share of its confidence
+SAME_PLACE = 0.5  # two views whose quads overlap this much look at the same place
 PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
 TRAILING_SHARE = 0.4  # a reading of more digits after the best's, this sure relative to it, is taken
 PIECE_PENALTY = 0.6  # the confidence of a reading within a candidate that reads more digits
@@ -409,7 +410,7 @@ def _with_trailing_digits(
         and len(_digits_only(other.text)) > len(_digits_only(best.text)) > 1
         and other.quad != whole_frame
         and other.confidence >= TRAILING_SHARE * best.confidence
-        and _overlap(other.quad, best.quad) >= 0.5
+        and _same_place(other, best)
     ]
     if not longer:
         return best
@@ -423,9 +424,7 @@ def _seen_to_go_on(best: PanelReading, readings: list[PanelReading]) -> bool:
     A coarser view (the whole photo) can lose a faint last digit altogether; a finer one
     that saw the mark and could not read it says the number may go on.
     """
-    return any(
-        other.row_goes_on and other.text == best.text and _overlap(other.quad, best.quad) >= 0.5 for other in readings
-    )
+    return any(other.row_goes_on and other.text == best.text and _same_place(other, best) for other in readings)
 
 
 def _row_cut_by_photo(best: PanelReading, shape: tuple[int, ...]) -> bool:
@@ -481,9 +480,7 @@ def _has_rival(best: PanelReading, readings: list[PanelReading]) -> bool:
     it unclear which is the display.
     """
     return any(
-        other.text != best.text
-        and other.confidence >= RIVAL_SHARE * best.confidence
-        and _overlap(other.quad, best.quad) < 0.5
+        other.text != best.text and other.confidence >= RIVAL_SHARE * best.confidence and not _same_place(other, best)
         for other in readings
     )
 
@@ -504,7 +501,7 @@ def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
         (
             other.confidence
             for other in readings
-            if _overlap(other.quad, best.quad) >= 0.5
+            if _same_place(other, best)
             and mine not in _digits_only(other.text)
             and _digits_only(other.text) not in mine
         ),
@@ -546,6 +543,11 @@ def _integer_part(text: str) -> str:
 def _whole_digits(text: str) -> int:
     """Digits before the point: a piece cut from the left loses some, marks at the right end add none."""
     return len(_integer_part(text))
+
+
+def _same_place(one: PanelReading, other: PanelReading) -> bool:
+    """Whether two views look at the same place: the same display, seen whole or in part."""
+    return _overlap(one.quad, other.quad) >= SAME_PLACE
 
 
 def _overlap(a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]) -> float:

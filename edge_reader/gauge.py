@@ -97,7 +97,7 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
     details: dict[str, Any] = {"angle": round(needle.angle, 2)}
     if needle.support is not None:
         details["learned_support"] = round(needle.support, 3)
-    scale_sure, scale_given = True, dial_calibration.angles_given
+    scale_given, doubt = dial_calibration.angles_given, None
     if not scale_given:
         scale = find_scale(frame, dial, needle.angle)
         dial_calibration = replace(dial_calibration, min_angle=scale.min_angle, sweep=scale.sweep)
@@ -106,7 +106,6 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
         details["scale"] = {"min_angle": round(dial_calibration.min_angle, 1), "sweep": round(scale.sweep, 1)}
         doubt = _scale_doubt(scale, dial_calibration, needle.angle)
         if doubt is not None:
-            scale_sure = False
             details["doubt"] = f"{doubt}; give the scale's min_angle and max_angle"
     value = dial_calibration.value_at(needle.angle)
     confidence = needle.confidence * min(1.0, 0.5 + dial.score)
@@ -114,7 +113,7 @@ def read_gauge(image: ImageLike, calibration: dict[str, Any]) -> Reading:
         # Two methods that share no step see the needle in the same place. With the range
         # only, the scale's ends are the larger doubt, and the learned scorer cannot see them.
         confidence = min(1.0, confidence * SUPPORT_LIFT)
-    if not scale_sure:
+    if doubt is not None:
         confidence *= UNSURE_SCALE_CONFIDENCE  # range only, and the scale's ends a guess
     geometry = {
         "center": dial.center,

@@ -71,8 +71,11 @@ def polar_cues(image: np.ndarray, center: tuple[float, float], radius: float) ->
 
 
 def ray_windows(cues: np.ndarray) -> np.ndarray:
-    """One row per ray: the cues of the rays within WINDOW of it, flattened ((2 WINDOW + 1) x RADII x 2)."""
-    return cues[WINDOW_RAYS].reshape(RAYS, -1)
+    """One row per ray: the cues of the rays within WINDOW of it, flattened ((2 WINDOW + 1) x RADII x 2).
+
+    `cues` is one dial's (RAYS x RADII x 2) or a stack of them, which gives a stack of windows.
+    """
+    return cues[..., WINDOW_RAYS, :, :].reshape(*cues.shape[:-3], RAYS, -1)
 
 
 @lru_cache(maxsize=4)

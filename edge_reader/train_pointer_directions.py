@@ -40,6 +40,7 @@ from edge_reader.pointer_directions import (
     load_weights,
     polar_cues,
     ray_scores,
+    ray_windows,
     softmax,
 )
 from edge_reader.synthetic import random_gauge, random_meter_dial
@@ -119,7 +120,7 @@ def train(cues: np.ndarray, angles: np.ndarray, epochs: int, hidden: int, seed: 
             x, truth = _turned(rng, cues[rows], angles[rows])
             x *= rng.uniform(*CONTRAST_JITTER, (len(rows), 1, 1, x.shape[3])).astype(np.float32)
             w1, b1, w2, b2 = params
-            windows = x[:, WINDOW_RAYS].reshape(len(rows) * RAYS, inputs)
+            windows = ray_windows(x).reshape(len(rows) * RAYS, inputs)
             pre = windows @ w1 + b1
             hidden_out = np.maximum(0.0, pre)
             p = softmax((hidden_out @ w2 + b2).reshape(len(rows), RAYS))
@@ -155,7 +156,7 @@ def _turned(rng: np.random.Generator, cues: np.ndarray, angles: np.ndarray) -> t
 
 def share_right(weights: dict[str, np.ndarray], cues: np.ndarray, angles: np.ndarray) -> float:
     """The share of dials whose likeliest direction lies within RIGHT_WITHIN of the truth."""
-    scores = ray_scores(cues[:, WINDOW_RAYS].reshape(len(cues), RAYS, -1), weights)
+    scores = ray_scores(ray_windows(cues), weights)
     found = np.array([likeliest_direction(softmax(row)) for row in scores])
     return float((np.abs((found - angles + 180) % 360 - 180) <= RIGHT_WITHIN).mean())
 

@@ -79,9 +79,9 @@ def reading_from_image(*, device: Device, data: bytes, received_at: datetime) ->
         raise PayloadError(f"Could not read the image: {error}", field="image", status=422) from None
     if reading.confidence < settings.TELEMETRY_IMAGE_MIN_CONFIDENCE:
         # An uncertain reading is reported, never stored as data.
-        reason = f"The reading {reading.value:g} is too uncertain to store (confidence {reading.confidence:.2f})."
-        if reading.details.get("doubt"):
-            reason = f"{reason[:-1]}: {reading.details['doubt']}."
+        reason = f"The reading {reading.value:g} is too uncertain to store (confidence {reading.confidence:.2f})"
+        doubt = reading.details.get("doubt")
+        reason = f"{reason}: {doubt}." if doubt else f"{reason}."
         keep_last_image(device, data, image_format, pixels, reading, reason, received_at)
         raise PayloadError(reason, field="image", status=422)
     keep_last_image(device, data, image_format, pixels, reading, None, received_at)
