@@ -84,3 +84,30 @@ def test_a_refused_photo_shows_why_and_the_owner_can_stop_keeping_photos(
     switch.get_by_role("button", name="Save").click()
     expect(page.get_by_role("region", name="Last photo")).to_have_count(0)
     assert not (tmp_path / str(device.pk)).exists()
+
+
+def test_a_range_only_gauge_whose_scale_is_a_guess_says_so_beside_its_photo(
+    signed_in_page: Page, device, device_token, tmp_path, settings
+):
+    """Set up with its range only and photographed on its side, the gauge's scale gap is
+    found at 9 o'clock: the page says why the reading was not stored and what to give."""
+    settings.TELEMETRY_LAST_IMAGE_DIR = str(tmp_path)
+    range_only = {"kind": "dial", "min_value": 0, "max_value": 10}
+    config = {"unit": "bar", "calibration": range_only, "keep_last_image": True}
+    device_update(device=device, type="analog_gauge", config=config)
+    ok, photo = cv2.imencode(".jpg", draw_gauge(6.5, STYLE, Scene(size=(640, 480), rotation=90)))
+    assert ok
+    response = signed_in_page.request.post(
+        "/api/telemetry/image/",
+        multipart={"image": {"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": photo.tobytes()}},
+        headers={"Authorization": f"Device {device_token}"},
+    )
+    assert response.status == 422
+    page = signed_in_page
+    page.goto(f"/devices/{device.pk}/plots/")
+    section = page.get_by_role("region", name="Last photo")
+    expect(section).to_contain_text("too uncertain to store")
+    expect(section).to_contain_text(
+        "the scale's gap was found far from the bottom; give the scale's min_angle and max_angle."
+    )
+    check_both_widths(page, "last-photo-scale-doubt")
