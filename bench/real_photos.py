@@ -17,7 +17,9 @@ skipped with a message on stderr.
   counts as no reading, as the server would refuse it.
 - Displays: a seven-segment display somewhere in the frame, no ROI; the label is the
   integer part shown, so a reading is exact when its integer part matches (or, as some
-  labels are rounded, when it rounds to the label). `decimals_stored` counts the stored
+  labels are rounded and some rounded up, when it rounds or rounds up to the label:
+  `label_rounded_up` counts the readings right only that way, such as 170.3 on a photo
+  labelled 171, and `wrong_strict` what `wrong` would be without them). `decimals_stored` counts the stored
   readings by their digits after the point: a display shows a fixed number of decimals,
   so a reading with fewer has lost its last digit, one the integer label counts as right.
 
@@ -136,9 +138,25 @@ def bench_dials(folder: Path, every: int, min_confidence: float, verbose: bool) 
     }
 
 
+def label_match(label: int, value: float) -> str | None:
+    """How a display reading matches an integer label, or None when it does not.
+
+    The labels give the integer part of what is shown ("cut"), but some photos' labels
+    are the value rounded ("rounded", 53.7 labelled 54) and some rounded up ("rounded_up",
+    170.3 labelled 171: the photo shows 170.3).
+    """
+    if label == math.floor(value + 1e-9):
+        return "cut"
+    if label == round(value):
+        return "rounded"
+    if label == math.ceil(value - 1e-9):
+        return "rounded_up"
+    return None
+
+
 def bench_displays(folder: Path, every: int, min_confidence: float, verbose: bool) -> dict:
     rows = labelled(folder, every)
-    exact = wrong = refused = 0
+    exact = wrong = refused = rounded_up = 0
     timings = []
     # Digits after the point in each stored reading: labels that give the integer part
     # alone cannot tell 55.0 from 55.03, but a display shows a fixed number of decimals,
@@ -156,9 +174,10 @@ def bench_displays(folder: Path, every: int, min_confidence: float, verbose: boo
         text = reading.details.get("text", "")
         places = len(text.split(".")[1]) if "." in text else 0
         decimals[places] = decimals.get(places, 0) + 1
-        # Labels give the integer part, rounded on some photos and cut on others.
-        if int(label) in (math.floor(reading.value + 1e-9), round(reading.value)):
+        match = label_match(int(label), reading.value)
+        if match is not None:
             exact += 1
+            rounded_up += match == "rounded_up"
         else:
             wrong += 1
             if verbose:
@@ -173,6 +192,9 @@ def bench_displays(folder: Path, every: int, min_confidence: float, verbose: boo
         "no_reading": refused,
         "exact_pct": round(100 * exact / n, 1),
         "wrong_pct": round(100 * wrong / n, 1),
+        "right_of_read_pct": round(100 * exact / max(1, exact + wrong), 2),
+        "label_rounded_up": rounded_up,
+        "wrong_strict": wrong + rounded_up,
         "decimals_stored": {str(places): count for places, count in sorted(decimals.items())},
         "ms_per_image": round(float(np.median(timings)), 1) if timings else None,
     }

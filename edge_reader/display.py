@@ -196,7 +196,9 @@ class PanelReading:
     # Panel heights to add on each side (left, top, right, bottom) for a candidate that
     # cuts the digit row: the panel goes on past it.
     grow: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-    agreement: float = 0.0  # the learned judge's least sureness of the digits read, 0 if it differs on one
+    # The learned judge's least sureness of the digits read and of the marks skipped being
+    # no digit; 0 if it differs on one.
+    agreement: float = 0.0
     # Each character read, the segments seen lit in its cell and the cell's four corners
     # (clockwise from top left), in the pixels of the stage that holds the reading: the
     # row, then the panel, then the image read. What an overlay draws.
@@ -1258,6 +1260,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
             if _lit(_segment_ratios(cell_scores, lit_level), split) != {"g"} and _at_row_end(cell, cells):
                 # Bars above or below the middle one: a reflection's edges, not a sign.
                 penalty *= EDGE_MARK_PENALTY
+                agreements.append(_skip_confirmed(learned, sureness))
                 continue
         else:
             try:
@@ -1276,11 +1279,13 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                 else:
                     # The panel's border or a reflection at the end of the row: not a digit.
                     penalty *= EDGE_MARK_PENALTY
+                    agreements.append(_skip_confirmed(learned, sureness))
                     continue
             if cell.kind == "one" and character not in ("1", " ") and _at_row_end(cell, cells):
                 # Ink one bar wide is a 1 or nothing: a wider digit read there is the
                 # panel's edge beside the row, seen with the gap before it.
                 penalty *= EDGE_MARK_PENALTY
+                agreements.append(_skip_confirmed(learned, sureness))
                 continue
             agreements.append(sureness if learned == character else 0.0)
             if learned != character and cell.off_pitch and cell is cells[-1]:
@@ -1292,6 +1297,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
                     # A mark at the end of the row that only looks like segments: the
                     # panel's border, a reflection's edge.
                     penalty *= EDGE_MARK_PENALTY
+                    agreements.append(_skip_confirmed(learned, sureness))
                     continue
                 penalty *= DISAGREEMENT_PENALTY  # the two judges differ: one of them is wrong
         if character == " ":  # a blank position: only before the number
@@ -1338,6 +1344,15 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         digits=tuple(marks),
         row_goes_on=lost_digit,
     )
+
+
+def _skip_confirmed(learned: str, sureness: float) -> float:
+    """How surely the learned judge confirms a mark skipped as no digit: only its "x" does.
+
+    A skipped mark it reads as a digit may be one the segments lost (a leading 7 half
+    washed out by a reflection), so the reading is not confirmed whole.
+    """
+    return sureness if learned == "x" else 0.0
 
 
 def _last_mark_at_next_place(cells: list[Cell]) -> bool:

@@ -8,7 +8,8 @@ the scores turn with the dial and a pointer reads the same wherever it points. A
 over the rays gives a probability for each direction.
 
 It was trained only on dials drawn by `edge_reader/train_pointer_directions.py` (fixed
-seed): meter sub-dials with fat drops, tapered, arrow and bar pointers, large printed
+seed): meter sub-dials with fat drops, tapered, arrow and bar pointers and a few rotors
+(a windowed disc, a three-armed star, a point carrying a plate), large printed
 digits, a centre a little off and the rim often cut, and gauges of every style, under
 glare, blur, uneven light, noise and JPEG. The weights (`pointer_directions.npz`,
 about 120 kB) ship beside it.

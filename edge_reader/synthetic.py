@@ -54,7 +54,9 @@ class GaugeStyle:
     ink: BGR = (20, 20, 20)  # ticks and numbers
     needle: BGR = (15, 15, 15)
     # "bar", "drop" (fat, round body), "arrow", "counterweight" (a slim point balanced by a
-    # half disc of radius tail_length behind the hub), or "none" for no needle
+    # half disc of radius tail_length behind the hub), a meter's rotors ("ring": a disc with a
+    # C-shaped window and a nose; "star": three light arms, one of them the pointer's colour;
+    # "plate": a wide point carrying a light plate), or "none" for no needle
     needle_shape: str = "tapered"
     needle_width: float = 0.06  # base width as a fraction of the dial radius
     needle_length: float = 0.82
@@ -193,6 +195,8 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
         sides = [_point(c, half, angle - 90), _point(c, half, angle + 90)]
         polygon = np.array([_fixed(*p) for p in (tip, sides[1], sides[0])], np.int32)
         cv2.fillPoly(img, [polygon], style.needle, cv2.LINE_AA, shift=4)
+    elif style.needle_shape in ROTOR_SHAPES:
+        _draw_rotor(img, c, r, style, angle)
     elif style.needle_shape == "tapered":
         side_l = _point(c, half, angle - 90)
         side_r = _point(c, half, angle + 90)
@@ -203,6 +207,46 @@ def _draw_needle(img: np.ndarray, c: tuple[float, float], r: float, style: Gauge
     else:
         cv2.line(img, _fixed(*tail), _fixed(*tip), style.needle, max(1, int(round(2 * half))), cv2.LINE_AA, shift=4)
     cv2.circle(img, _fixed(*c), int(round(r * style.hub_radius * 16)), style.hub, -1, cv2.LINE_AA, shift=4)
+
+
+ROTOR_LIGHT: BGR = (235, 238, 240)  # the light parts of a meter's rotor: a window, arms, a plate
+
+
+def _draw_rotor(img: np.ndarray, c: tuple[float, float], r: float, style: GaugeStyle, angle: float) -> None:
+    """A meter's rotor: most of its area is not the pointer, and only one part of it points.
+
+    "ring": a disc of radius needle_width with a C-shaped light window round the hub that
+    leaves a solid bar towards the nose; "star": three light arms with coloured edges, the
+    pointing one filled with the pointer's colour; "plate": a wide point whose body carries
+    a light rectangle across it.
+    """
+    colour, size = style.needle, r * style.needle_width
+    tip = _point(c, r * style.needle_length, angle)
+    if style.needle_shape == "ring":
+        cv2.circle(img, _fixed(*c), int(round(size * 16)), colour, -1, cv2.LINE_AA, shift=4)
+        window = ((size * 0.78 + size * 0.3) / 2, (size * 0.78 - size * 0.3) / 2)  # the window's mid radius, half width
+        cv2.ellipse(
+            img, _fixed(*c), (int(round(window[0] * 16)),) * 2, angle - 90, 35, 325,
+            ROTOR_LIGHT, max(1, int(round(2 * window[1]))), cv2.LINE_AA, 4,
+        )  # fmt: skip
+        sides = [_point(c, 0.35 * size, angle - 90), _point(c, 0.35 * size, angle + 90)]
+        polygon = np.array([_fixed(*p) for p in (tip, sides[1], sides[0])], np.int32)
+        cv2.fillPoly(img, [polygon], colour, cv2.LINE_AA, shift=4)
+    elif style.needle_shape == "star":
+        edge = max(1, int(round(0.02 * r)))
+        for arm in (120.0, 240.0, 0.0):  # the pointing arm last, on top
+            end = _point(c, r * style.needle_length, angle + arm)
+            sides = [_point(c, size / 2, angle + arm - 90), _point(c, size / 2, angle + arm + 90)]
+            polygon = np.array([_fixed(*p) for p in (end, sides[1], sides[0])], np.int32)
+            cv2.fillPoly(img, [polygon], colour if arm == 0 else ROTOR_LIGHT, cv2.LINE_AA, shift=4)
+            cv2.polylines(img, [polygon], True, colour, edge, cv2.LINE_AA, shift=4)
+    else:  # plate
+        body = _point(c, -0.15 * r, angle)
+        sides = [_point(body, size / 2, angle - 90), _point(body, size / 2, angle + 90)]
+        polygon = np.array([_fixed(*p) for p in (tip, sides[1], sides[0])], np.int32)
+        cv2.fillPoly(img, [polygon], colour, cv2.LINE_AA, shift=4)
+        plate = cv2.boxPoints((_point(c, 0.1 * r, angle), (0.7 * size, 0.35 * r), angle))
+        cv2.fillPoly(img, [np.array([_fixed(*p) for p in plate], np.int32)], ROTOR_LIGHT, cv2.LINE_AA, shift=4)
 
 
 def draw_gauge(value: float, style: GaugeStyle = GaugeStyle(), scene: Scene = Scene()) -> np.ndarray:
@@ -419,20 +463,36 @@ def random_gauge(
 METER_FACES: tuple[BGR, ...] = ((235, 238, 240), (200, 225, 235), (215, 215, 215), (225, 220, 235), (170, 190, 200))
 METER_INKS: tuple[BGR, ...] = ((25, 25, 25), (40, 40, 150), (70, 60, 60))
 METER_POINTERS: tuple[BGR, ...] = ((40, 40, 210), (30, 60, 230), (60, 50, 170), (25, 25, 25), (30, 30, 90))
+METER_SHAPES: tuple[str, ...] = ("drop", "drop", "tapered", "arrow", "bar")
+ROTOR_SHAPES: tuple[str, ...] = ("ring", "star", "plate")
+POINTER_WIDTHS: dict[str, tuple[float, float]] = {
+    "drop": (0.14, 0.26),
+    "tapered": (0.08, 0.2),
+    "arrow": (0.04, 0.08),
+    "bar": (0.03, 0.07),
+    "ring": (0.4, 0.6),  # the rotor's radius
+    "star": (0.2, 0.35),  # each arm's base
+    "plate": (0.35, 0.5),  # the point's base
+}
 
 
-def random_meter_dial(rng: np.random.Generator, side: int | None = None) -> tuple[np.ndarray, float]:
+def random_meter_dial(
+    rng: np.random.Generator,
+    side: int | None = None,
+    shapes: tuple[str, ...] = METER_SHAPES,
+) -> tuple[np.ndarray, float]:
     """A photo cut down to a meter's sub-dial (full circle, 0 to 10 clockwise from 12) and its value.
 
-    Fat red drops, tapered and arrow pointers, thin dark lines, with a tail or none; large
-    digits and ticks under the pointer; the dial's centre a little off the crop's middle and
-    its rim often cut; glare, blur, uneven light, noise and JPEG.
+    Fat red drops, tapered and arrow pointers, thin dark lines, with a tail or none (and,
+    given ROTOR_SHAPES, rotors); large digits and ticks under the pointer; the dial's centre
+    a little off the crop's middle and its rim often cut; glare, blur, uneven light, noise
+    and JPEG.
     """
     side = side or int(rng.integers(96, 200))
     radius = side / 2 * float(rng.uniform(0.85, 1.15))
     offset = rng.normal(0, 0.04 * side, 2)
-    shape = str(rng.choice(["drop", "drop", "tapered", "arrow", "bar"]))
-    width = {"drop": (0.14, 0.26), "tapered": (0.08, 0.2), "arrow": (0.04, 0.08), "bar": (0.03, 0.07)}[shape]
+    shape = str(rng.choice(list(shapes)))
+    width = POINTER_WIDTHS[shape]
     pointer = METER_POINTERS[rng.integers(len(METER_POINTERS))]
     style = GaugeStyle(
         min_angle=0.0,

@@ -5,8 +5,9 @@
 
 The dials are drawn by `edge_reader/synthetic.py`: meter sub-dials as a camera cut down
 to one sees them (`random_meter_dial`: fat red drops, tapered, arrow and bar pointers,
-with a tail or none, large digits and ticks under the pointer, the centre a little off
-the crop's middle and the rim often cut, glare, blur, uneven light, noise, JPEG) and
+with a tail or none, and in three of every twenty-three a rotor, large digits and ticks
+under the pointer, the centre a little off the crop's middle and the rim often cut,
+glare, blur, uneven light, noise, JPEG) and
 gauges of every style in a larger scene (`random_gauge`, thin and tapered needles, light
 and dark faces, clutter, tilt), shrunk to the reader's working size and unwrapped around
 a centre and radius a little off the true ones, as the reader's own guesses are. Each
@@ -43,7 +44,7 @@ from edge_reader.pointer_directions import (
     ray_windows,
     softmax,
 )
-from edge_reader.synthetic import random_gauge, random_meter_dial
+from edge_reader.synthetic import METER_SHAPES, ROTOR_SHAPES, random_gauge, random_meter_dial
 from edge_reader.training import adam_step
 
 TARGET_SPREAD = 2.0  # degrees: the true direction's blur in the target
@@ -53,11 +54,14 @@ BATCH = 64  # dials a step: each gives RAYS windows, so a step sees thousands
 WEIGHT_DECAY = 1e-4  # keeps the first layer's weights small: the drawn dials are not the world
 CONTRAST_JITTER = (0.7, 1.3)  # each cue scaled by a factor in this range: faces and pointers vary in contrast
 SERIAL_DRAWING = 200  # fewer dials than this are drawn in this process: starting workers costs more
+# Rotors (a windowed disc, a three-armed star, a point carrying a plate) are rarer on
+# meters than pointers but must not be strangers to the scorer: three dials in twenty-three.
+TRAINING_SHAPES = METER_SHAPES * 4 + ROTOR_SHAPES
 
 
 def _meter_dial(seed: int) -> tuple[np.ndarray, float]:
     rng = np.random.default_rng(seed)
-    image, value = random_meter_dial(rng)
+    image, value = random_meter_dial(rng, shapes=TRAINING_SHAPES)
     height, width = image.shape[:2]
     # The reader takes a crop's own middle for the centre, and a little less than its half side.
     radius = 0.5 * min(height, width) * float(rng.uniform(0.85, 1.0))

@@ -136,3 +136,25 @@ def test_digits_on_an_uneven_panel_with_their_unlit_segments_showing_are_read():
     verdicts = classify(cells)
     right = sum(label == digit and sureness >= 0.8 for digit, (label, sureness) in zip(digits, verdicts, strict=True))
     assert right >= 70, f"{right} of {len(cells)}"
+
+
+def _row_after_a_washed_out_leading_digit() -> np.ndarray:
+    """A stroke map of "400" led by what is left of a 7 a reflection washed out: its lower
+    right bar alone, at the row's start, on the row's pitch."""
+    strokes = np.zeros((160, 420), np.float32)
+    paint_segments(strokes, "c", left=40, top=32, bottom=128, width=56, thick=12)
+    for left, digit in ((130, "bcfg"), (220, "abcdef"), (310, "abcdef")):
+        paint_segments(strokes, digit, left=left, top=32, bottom=128, width=56, thick=12)
+    return strokes
+
+
+@pytest.mark.parametrize(("leading", "confirmed"), [("x", True), ("7", False)])
+def test_a_skipped_leading_mark_is_confirmed_only_when_the_judge_sees_no_digit(monkeypatch, leading, confirmed):
+    # The segments of the leading mark spell nothing, so the reading skips it; the
+    # judges agree on the whole reading only if the learned one also sees no digit there.
+    from edge_reader.display import AGREED, DisplayOptions, _read_strokes
+
+    monkeypatch.setattr(digit_cells, "classify", _judge(lambda index: ((leading, "4", "0", "0")[index], 0.99)))
+    reading = _read_strokes(_row_after_a_washed_out_leading_digit(), DisplayOptions())
+    assert reading.text == "400"
+    assert (reading.agreement >= AGREED) is confirmed

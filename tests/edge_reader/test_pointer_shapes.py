@@ -14,7 +14,17 @@ from edge_reader.calibration import CalibrationError, DialCalibration
 from edge_reader.gauge import find_scale, measure_dial, read_gauge, scale_verdict
 from edge_reader.pointer import degrees_apart, find_pointer
 from edge_reader.result import ReadError
-from edge_reader.synthetic import GaugeStyle, Scene, _point, calibration_for, draw_gauge, random_meter_dial
+from edge_reader.synthetic import (
+    POINTER_WIDTHS,
+    ROTOR_LIGHT,
+    ROTOR_SHAPES,
+    GaugeStyle,
+    Scene,
+    _point,
+    calibration_for,
+    draw_gauge,
+    random_meter_dial,
+)
 from tests.edge_reader.helpers import pointer_of_meter_dial
 
 RED = (40, 40, 210)
@@ -75,6 +85,25 @@ def test_the_mass_stage_takes_a_rotors_point_not_its_counterweight(value):
     pointer = find_pointer(draw_gauge(value, ROTOR, scene), (75, 75), 70)
     assert pointer is not None
     assert degrees_apart(pointer.angle, value * 36) < 3.0
+
+
+# Where each drawn rotor shows its light parts, pointing at 3 o'clock (dial radii, degrees
+# clockwise from 12): the C-shaped window behind the hub, the arms that do not point, the
+# plate on the point's body.
+ROTOR_LIGHT_AT = {"ring": (0.3, 270.0), "star": (0.4, 210.0), "plate": (0.1, 90.0)}
+
+
+@pytest.mark.parametrize("shape", ROTOR_SHAPES)
+def test_a_drawn_rotor_points_in_the_pointers_colour_and_carries_light_parts(shape):
+    style = replace(METER, needle_shape=shape, needle_width=POINTER_WIDTHS[shape][1], hub_radius=0.05)
+    image = draw_gauge(2.5, style, Scene(size=(240, 240), radius=100))  # pointing at 3 o'clock
+    nose = _point((120, 120), 100 * 0.6 * style.needle_length, 90.0)
+    assert tuple(image[int(round(nose[1])), int(round(nose[0]))]) == RED
+    share, angle = ROTOR_LIGHT_AT[shape]
+    light = _point((120, 120), 100 * share, angle)
+    assert tuple(image[int(round(light[1])), int(round(light[0]))]) == ROTOR_LIGHT
+    opposite = _point((120, 120), 100 * 0.6 * style.needle_length, 270.0)
+    assert tuple(image[int(round(opposite[1])), int(round(opposite[0]))]) != RED  # one end points
 
 
 def test_the_mass_stage_tells_the_tip_of_a_drop_from_its_round_body():

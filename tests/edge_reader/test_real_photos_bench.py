@@ -61,4 +61,17 @@ def test_stored_display_readings_are_counted_by_their_decimals(tmp_path):
     (tmp_path / "labels.tsv").write_text("\n".join(lines) + "\n")
     result = bench.bench_displays(tmp_path, every=1, min_confidence=0.5, verbose=False)
     assert result["exact"] == 3
+    assert (result["label_rounded_up"], result["wrong_strict"], result["right_of_read_pct"]) == (0, 0, 100.0)
     assert result["decimals_stored"] == {"1": 1, "2": 2}
+
+
+def test_a_display_reading_matches_a_label_cut_rounded_or_rounded_up():
+    bench = load_bench()
+    assert bench.label_match(53, 53.37) == "cut"
+    assert bench.label_match(54, 53.7) == "rounded"
+    assert bench.label_match(54, 53.37) == "rounded_up"
+    assert bench.label_match(53, 53.0) == "cut"
+    assert bench.label_match(54, 53.0) is None  # a whole number rounds up to itself
+    assert bench.label_match(55, 53.37) is None
+    assert bench.label_match(80, 800.0) is None  # a lost decimal point
+    assert bench.label_match(108, 8.01) is None  # a lost leading digit
