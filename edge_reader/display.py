@@ -69,6 +69,7 @@ RIVAL_SHARE = 0.5  # a reading elsewhere this sure, relative to the best, makes 
 RIVAL_PENALTY = 0.7  # and costs it this share of its confidence
 CONTRADICTION_SHARE = 0.4  # another view of the same place reading another number this sure, relative to the best
 CONTRADICTION_PENALTY = 0.7  # and costs it this share of its confidence
+MOVED_POINT_PENALTY = 0.5  # and one reading the same digits with the point elsewhere, this share
 SAME_PLACE = 0.5  # two views whose quads overlap this much look at the same place
 PIECE_SHARE = 0.4  # a longer reading around the best, this sure relative to it, makes it a piece
 TRAILING_SHARE = 0.4  # a reading of more digits after the best's, this sure relative to it, is taken
@@ -373,6 +374,8 @@ def _best_panel_reading(colour: np.ndarray, options: DisplayOptions) -> PanelRea
         best = replace(best, confidence=_backed_by_other_views(best, readings))
     if best is not None and _contradicted(best, readings):
         best = replace(best, confidence=best.confidence * CONTRADICTION_PENALTY)
+    if best is not None and _point_contradicted(best, readings):
+        best = replace(best, confidence=best.confidence * MOVED_POINT_PENALTY)
     if best is not None and _has_rival(best, readings):
         best = replace(best, confidence=best.confidence * RIVAL_PENALTY)
     if best is not None and _piece_of_longer_reading(best, readings):
@@ -510,6 +513,28 @@ def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
         default=0.0,
     )
     return against >= CONTRADICTION_SHARE * best.confidence and against > _same_reading_elsewhere(best, readings)
+
+
+def _point_contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
+    """Whether another view of the same place reads the best's digits with its point after
+    another digit, at least CONTRADICTION_SHARE as surely as the best, and more surely than
+    any other view that reads the best's.
+
+    Both saw a lit point, and one took a faint unlit point or a speck for it (32.00 read
+    as 320.0): the number is ten times off one way or the other, and nothing says which.
+    """
+    against = max(
+        (other.confidence for other in readings if _same_place(other, best) and _point_moved(best.text, other.text)),
+        default=0.0,
+    )
+    return against >= CONTRADICTION_SHARE * best.confidence and against > _same_reading_elsewhere(best, readings)
+
+
+def _point_moved(text: str, other: str) -> bool:
+    """Whether two readings show the same digits, each with a point, after different digits."""
+    if "." not in text or "." not in other or _digits_only(text) != _digits_only(other):
+        return False
+    return _whole_digits(text) != _whole_digits(other)
 
 
 def _piece_of_longer_reading(best: PanelReading, readings: list[PanelReading]) -> bool:
@@ -1220,6 +1245,7 @@ class Cell:
     point: bool = False
     point_strength: float = 0.0  # mean stroke strength of the point's blob
     off_pitch: bool = False  # its right edge keeps to no place on the row's grid of digits
+    one_dropped_before: bool = False  # a bar as tall as a 1, off the grid, was dropped right before it
 
 
 def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
@@ -1313,6 +1339,8 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
         raise ReadError("no lit digits")
+    if cells[0].one_dropped_before and characters and characters[0] != "-":
+        penalty *= LOST_DIGIT_PENALTY  # a bar dropped off the grid before the number: maybe its leading 1
     # The last mark skipped, standing where the next digit would: the number may have lost it.
     lost_digit = last_read is not cells[-1] and _last_mark_at_next_place(cells)
     if lost_digit:
@@ -1596,7 +1624,9 @@ def _on_pitch(cells: list[Cell], height: int) -> list[Cell]:
     while len(joined) > 2 and _stray(joined[-1], place, slack, digit_width):
         joined.pop()
     while len(joined) > 2 and _stray(joined[0], place, slack, digit_width):
-        joined.pop(0)
+        dropped = joined.pop(0)
+        # A pump's leading 1 may stand half a place early: if this bar is one, the number lost it.
+        joined[0].one_dropped_before = joined[0].left - dropped.right < pitch - digit_width
     for cell in joined:
         cell.off_pitch = cell.kind != "minus" and place(cell)[1] > slack
     return joined
@@ -1835,8 +1865,15 @@ def _apply_options(text: str, cells: int, options: DisplayOptions, penalty: floa
         shown = len(text) - text.index(".") - 1 if "." in text else 0
         if "." not in text and options.decimals > 0:
             digits = text.lstrip("-")
+            if len(digits) <= options.decimals:
+                # A display that shows decimals shows a digit before them (0.05, not 5): this
+                # is a piece of the number, its leading digits lost.
+                raise Implausible(
+                    f"implausible reading: {text!r} has no digit before the {options.decimals} decimals"
+                    " the calibration gives",
+                    cells,
+                )
             sign = text[: len(text) - len(digits)]
-            digits = digits.rjust(options.decimals + 1, "0")
             text = sign + digits[: -options.decimals] + "." + digits[-options.decimals :]
         elif shown != options.decimals:
             raise Implausible(

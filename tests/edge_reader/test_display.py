@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_reader.display import read_display
+from edge_reader.display import DisplayOptions, Implausible, _apply_options, read_display
 from edge_reader.result import ReadError
 from edge_reader.synthetic_display import (
     Camera,
@@ -139,6 +139,14 @@ def test_the_calibration_places_a_decimal_point_the_display_does_not_light() -> 
 
     assert reading.details["text"] == "12.50"
     assert reading.value == pytest.approx(12.5)
+
+
+def test_a_reading_with_no_digit_before_the_calibrated_decimals_is_a_piece() -> None:
+    # A display with two decimals shows 0.40, never 40 for it: "40" is the end of a longer number.
+    with pytest.raises(Implausible, match="no digit before the 2 decimals"):
+        _apply_options("40", 2, DisplayOptions(decimals=2), 1.0)
+    assert _apply_options("040", 3, DisplayOptions(decimals=2), 1.0)[0] == "0.40"
+    assert _apply_options("-125", 3, DisplayOptions(decimals=2), 1.0)[0] == "-1.25"
 
 
 def test_a_decimal_point_elsewhere_than_calibrated_is_implausible() -> None:

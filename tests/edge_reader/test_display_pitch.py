@@ -37,6 +37,17 @@ def test_narrow_marks_off_the_grid_at_the_row_ends_are_dropped():
     assert spans(cells) == spans(digits_at(200, 280, 360, 440))
 
 
+def test_a_bar_dropped_just_before_the_number_is_remembered_as_a_possible_leading_1():
+    number = digits_at(240, 360, 480, 600, width=80)
+    early_one = Cell(108, 140, "one")  # off the grid, close before the number: a pump's leading 1
+    cells = _on_pitch([early_one, *number], HEIGHT)
+    assert spans(cells) == spans(number)
+    assert cells[0].one_dropped_before
+    # A speck a place and more before the number is no digit of it.
+    far = _on_pitch([Cell(0, 7, "one"), *digits_at(240, 360, 480, 600, width=80)], HEIGHT)
+    assert not far[0].one_dropped_before
+
+
 def test_a_1_on_the_grid_is_kept():
     one = Cell(112, 120, "one")
     cells = _on_pitch([one, *digits_at(200, 280, 360)], HEIGHT)

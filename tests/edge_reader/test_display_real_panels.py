@@ -29,6 +29,7 @@ from edge_reader.display import (
     _keep_the_lit_point,
     _mark_decimal_points,
     _piece_of_longer_reading,
+    _point_contradicted,
     _read_panel,
     _read_row,
     _row_cut_by_photo,
@@ -623,6 +624,22 @@ def test_a_view_of_the_same_place_reading_another_number_doubts_the_best():
     # A third view that reads the best's number more surely than the other outvotes it.
     third = PanelReading("297.00", 0.5, 5, quad=((95.0, 98.0), (510.0, 98.0), (510.0, 205.0), (95.0, 205.0)))
     assert not _contradicted(best, [best, other, third])
+
+
+def test_a_view_of_the_same_place_with_the_point_after_another_digit_doubts_the_best():
+    here = ((100.0, 100.0), (500.0, 100.0), (500.0, 200.0), (100.0, 200.0))
+    nearly_here = ((90.0, 95.0), (520.0, 95.0), (520.0, 210.0), (90.0, 210.0))
+    elsewhere = ((600.0, 400.0), (900.0, 400.0), (900.0, 500.0), (600.0, 500.0))
+    best = PanelReading("320.0", 0.61, 4, quad=here)
+    other = PanelReading("32.00", 0.56, 4, quad=nearly_here)
+    assert _point_contradicted(best, [best, other])
+    assert not _point_contradicted(best, [best, replace(other, confidence=0.2)])  # too unsure to count
+    assert not _point_contradicted(best, [best, replace(other, quad=elsewhere)])
+    # The point missed, or the same number read again, says nothing against where it stands.
+    assert not _point_contradicted(best, [best, replace(other, text="3200"), replace(other, text="320.0")])
+    # A third view that reads the best's number more surely outvotes the other.
+    third = replace(best, confidence=0.58, quad=((95.0, 98.0), (510.0, 98.0), (510.0, 205.0), (95.0, 205.0)))
+    assert not _point_contradicted(best, [best, other, third])
 
 
 def test_two_views_of_the_panel_that_read_different_numbers_are_refused(monkeypatch):
