@@ -502,17 +502,7 @@ def _contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
     are weighed by _piece_of_longer_reading and the point's own doubts.
     """
     mine = _digits_only(best.text)
-    against = max(
-        (
-            other.confidence
-            for other in readings
-            if _same_place(other, best)
-            and mine not in _digits_only(other.text)
-            and _digits_only(other.text) not in mine
-        ),
-        default=0.0,
-    )
-    return against >= CONTRADICTION_SHARE * best.confidence and against > _same_reading_elsewhere(best, readings)
+    return _outweighed(best, readings, lambda text: mine not in _digits_only(text) and _digits_only(text) not in mine)
 
 
 def _point_contradicted(best: PanelReading, readings: list[PanelReading]) -> bool:
@@ -523,8 +513,14 @@ def _point_contradicted(best: PanelReading, readings: list[PanelReading]) -> boo
     Both saw a lit point, and one took a faint unlit point or a speck for it (32.00 read
     as 320.0): the number is ten times off one way or the other, and nothing says which.
     """
+    return _outweighed(best, readings, lambda text: _point_moved(best.text, text))
+
+
+def _outweighed(best: PanelReading, readings: list[PanelReading], differs: Callable[[str], bool]) -> bool:
+    """Whether a view of the same place whose text `differs` from the best's is at least
+    CONTRADICTION_SHARE as sure as the best, and surer than any other view reading the best's."""
     against = max(
-        (other.confidence for other in readings if _same_place(other, best) and _point_moved(best.text, other.text)),
+        (other.confidence for other in readings if _same_place(other, best) and differs(other.text)),
         default=0.0,
     )
     return against >= CONTRADICTION_SHARE * best.confidence and against > _same_reading_elsewhere(best, readings)
@@ -1245,7 +1241,7 @@ class Cell:
     point: bool = False
     point_strength: float = 0.0  # mean stroke strength of the point's blob
     off_pitch: bool = False  # its right edge keeps to no place on the row's grid of digits
-    one_dropped_before: bool = False  # a bar as tall as a 1, off the grid, was dropped right before it
+    one_dropped_before: bool = False  # a narrow mark off the grid, maybe a 1, was dropped close before it
 
 
 def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: DisplayOptions) -> PanelReading:
@@ -1339,7 +1335,7 @@ def _read_row(strokes: np.ndarray, ink: np.ndarray, band: Band, options: Display
         explained.append(_explained_share(ink, strokes, cell, band, stroke, character))
     if not characters:
         raise ReadError("no lit digits")
-    if cells[0].one_dropped_before and characters and characters[0] != "-":
+    if cells[0].one_dropped_before and characters[0] != "-":
         penalty *= LOST_DIGIT_PENALTY  # a bar dropped off the grid before the number: maybe its leading 1
     # The last mark skipped, standing where the next digit would: the number may have lost it.
     lost_digit = last_read is not cells[-1] and _last_mark_at_next_place(cells)
